@@ -1,0 +1,61 @@
+# cfresearch: every target sets up what it needs (a virtual environment in .venv with the project
+# installed editable), so `make report` and `make test` work on a fresh clone with Python 3.11.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.cfresearch-installed
+JOBS   ?= 2
+
+.PHONY: help setup report test bench lab sample-data notebooks browser lint clean
+
+help:
+	@echo "make report       run every study on the sample data, write reports/index.html"
+	@echo "make test         the whole test suite (unit, validation, notebooks, end-to-end)"
+	@echo "make lab          JupyterLab with the project installed"
+	@echo "make bench        benchmarks against peer libraries"
+	@echo "make sample-data  regenerate data/sample (byte-identical)"
+	@echo "make notebooks    re-execute the notebooks on the sample data and keep their outputs"
+
+setup: $(STAMP)
+
+# uv (from PyPI) installs the stack in seconds; plain pip is the fallback.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --disable-pip-version-check uv >/dev/null 2>&1 || true
+	@if [ -x $(BIN)/uv ]; then \
+		$(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev]'; \
+	else \
+		$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'; \
+	fi
+	@touch $(STAMP)
+
+report: setup
+	$(BIN)/cfresearch run --all -j $(JOBS)
+
+# Headless Chromium for the end-to-end report test (Debian's package; no browser download).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		echo "installing Debian's chromium for the end-to-end test"; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: setup browser
+	$(BIN)/python -m pytest
+
+bench: setup
+	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+lab: setup
+	$(BIN)/jupyter lab notebooks/
+
+sample-data: setup
+	$(BIN)/cfresearch sample-data
+
+notebooks: setup
+	$(BIN)/cfresearch store-outputs --all
+
+lint: setup
+	$(BIN)/ruff check src tests bench
+
+clean:
+	rm -rf $(VENV) reports/*/ reports/index.html reports/.tmp

@@ -1,0 +1,256 @@
+"""Execute studies with papermill: plan (validate, resolve, hash), run in a staging folder, publish.
+
+``plan_run`` does everything that can fail before a kernel starts: parameter validation, input paths
+(resolved and checked to exist), input hashes and the run fingerprint. ``execute`` runs one plan:
+skip when the fingerprint equals the last good run's, else execute into ``<reports>/.tmp/<run-id>``,
+render the report, write the manifest and move the folder into place; the index is rebuilt at the end.
+``run_plans`` runs independent plans in parallel worker processes (never threads: papermill's ``cwd``
+handling is not thread-safe).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import InputFileError
+from .params import Parameter, validate
+from .records import (
+    STATUS_FAILED, STATUS_OK, display_path, git_commit, hash_inputs, last_good_run, new_run_id, now_utc,
+    publish, reports_lock, run_fingerprint, staging_dir, versions, write_json_atomic,
+)
+from .results import ENV_VAR
+from .studies import Study
+
+KERNEL = "python3"
+
+
+def _ipc_kernel_manager(folder: str):
+    """A kernel manager on IPC sockets in a private temporary folder, instead of loopback TCP ports.
+
+    This avoids the port race of parallel runs (papermill#511, ipython#12372) and ipykernel's
+    "running over TCP without encryption" warning on every scheduled run.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            kwargs.setdefault("transport", "ipc")
+            kwargs.setdefault("ip", os.path.join(folder, "kernel"))
+            super().__init__(**kwargs)
+
+    return IPCKernelManager
+
+
+@dataclass
+class RunPlan:
+    """A validated run, ready to execute."""
+
+    study: Study
+    root: Path
+    inject: dict[str, Any]          # typed values given by the user (paths absolute), passed to papermill
+    effective: dict[str, Any]       # every parameter's value for the record (paths shown relative to root)
+    given: dict[str, Any]           # what the user gave, for the index
+    inputs: dict[str, str]          # input file -> SHA-256
+    fingerprint: str
+
+
+@dataclass
+class RunOutcome:
+    study: str
+    status: str                     # "ok", "failed" or "skipped"
+    message: str
+    run_id: str = ""
+    path: Path | None = None
+    duration_s: float = 0.0
+    results: dict[str, Any] = field(default_factory=dict)
+
+
+def _resolve_inputs(study: Study, values: dict[str, Any], given: set[str], cwd: Path) -> dict[str, Path]:
+    """Absolute paths of the input files/folders named by path parameters; raise if one is missing."""
+    paths: dict[str, Path] = {}
+    for name, param in study.parameters.items():
+        value = values.get(name)
+        if not param.is_path or not isinstance(value, str) or not value:
+            continue
+        base = cwd if name in given else study.notebook.parent
+        path = (base / value).resolve()
+        if not path.exists():
+            raise InputFileError(
+                f"{study.name}: input not found: {value} (parameter {name}, resolved to {path}); "
+                f"check the path or pass -p {name}=PATH"
+            )
+        if path.is_file() and not os.access(path, os.R_OK):
+            raise InputFileError(f"{study.name}: cannot read {path} (parameter {name}); check its permissions")
+        paths[name] = path
+    return paths
+
+
+def plan_run(study: Study, root: Path, *, from_file: dict[str, Any] | None = None,
+             from_cli: dict[str, str] | None = None, cwd: Path | None = None) -> RunPlan:
+    """Validate parameters and inputs for one run of ``study`` (nothing is executed)."""
+    cwd = (cwd or Path.cwd()).resolve()
+    given = validate(study.parameters, from_file, from_cli)
+    values = {name: p.default for name, p in study.parameters.items()} | given
+    inputs = _resolve_inputs(study, values, set(given), cwd)
+    inject = dict(given)
+    for name in given:
+        if name in inputs:
+            inject[name] = str(inputs[name])
+    effective = {
+        name: display_path(inputs[name], root) if name in inputs else value for name, value in values.items()
+    }
+    shown_given = {name: effective[name] for name in given}
+    hashes = hash_inputs(inputs, root)
+    fingerprint = run_fingerprint(study.notebook, effective, hashes)
+    return RunPlan(study, root, inject, effective, shown_given, hashes, fingerprint)
+
+
+def _error_line(exc: BaseException) -> str:
+    ename = getattr(exc, "ename", None)
+    if ename:
+        evalue = str(getattr(exc, "evalue", "")).strip()
+        exec_count = getattr(exc, "exec_count", None)
+        where = f"cell [{exec_count}]" if exec_count else "a cell"
+        return f"{where} raised {ename}: {evalue}"
+    return f"{exc.__class__.__name__}: {exc}".strip()
+
+
+def execute(plan: RunPlan, reports: Path, *, force: bool = False, progress: bool | dict = False,
+            timeout: int | None = None) -> RunOutcome:
+    """Run one plan into ``reports`` (see the module docstring); never raises for a notebook error."""
+    import papermill as pm
+
+    from .index import build_index
+    from .rendering import render_html
+
+    study = plan.study
+    reports = reports.resolve()
+    if not force:
+        last = last_good_run(reports, study.name)
+        if last is not None and last.get("fingerprint") == plan.fingerprint:
+            return RunOutcome(study.name, "skipped",
+                              f"up to date: notebook, parameters and inputs unchanged since run {last['run_id']} "
+                              "(--force reruns)", last["run_id"], last["path"], 0.0, last.get("results", {}))
+    started = now_utc()
+    run_id = new_run_id(started)
+    stage = staging_dir(reports, run_id)
+    results_file = stage / "results.json"
+    old_env = os.environ.get(ENV_VAR)
+    os.environ[ENV_VAR] = str(results_file)
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
+    t0 = time.perf_counter()
+    error = ""
+    try:
+        for attempt in range(3):
+            try:
+                with tempfile.TemporaryDirectory(prefix="cfr-kernel-") as kernel_dir:
+                    pm.execute_notebook(
+                        str(study.notebook), str(stage / "executed.ipynb"), parameters=plan.inject,
+                        kernel_name=KERNEL, language="python", progress_bar=progress, log_output=False,
+                        cwd=str(study.notebook.parent), execution_timeout=timeout,
+                        request_save_on_cell_execute=True, kernel_manager_class=_ipc_kernel_manager(kernel_dir),
+                    )
+                break
+            except Exception as exc:  # a kernel that could not bind its ports is retried (papermill#511)
+                if exc.__class__.__name__ == "ZMQError" and attempt < 2:
+                    time.sleep(0.5 * (attempt + 1))
+                    continue
+                raise
+    except Exception as exc:
+        error = _error_line(exc)
+    finally:
+        if old_env is None:
+            os.environ.pop(ENV_VAR, None)
+        else:
+            os.environ[ENV_VAR] = old_env
+    status = STATUS_FAILED if error else STATUS_OK
+    manifest = {
+        "study": study.name,
+        "title": study.title,
+        "run_id": run_id,
+        "status": status,
+        "notebook": display_path(study.notebook, plan.root),
+        "parameters": plan.effective,
+        "given_parameters": plan.given,
+        "inputs": plan.inputs,
+        "fingerprint": plan.fingerprint,
+        "versions": versions(),
+        "git_commit": git_commit(plan.root),
+        "started": started.isoformat(timespec="seconds"),
+    }
+    if not results_file.exists():
+        write_json_atomic(results_file, {})
+    if status == STATUS_OK:
+        try:
+            finished = now_utc()
+            manifest |= {"finished": finished.isoformat(timespec="seconds"),
+                         "duration_s": round(time.perf_counter() - t0, 2)}
+            render_html(stage / "executed.ipynb", stage / "report.html", manifest=manifest)
+        except Exception as exc:
+            status, error = STATUS_FAILED, f"rendering the report failed: {_error_line(exc)}"
+            manifest["status"] = status
+    finished = now_utc()
+    manifest |= {"finished": finished.isoformat(timespec="seconds"),
+                 "duration_s": round(time.perf_counter() - t0, 2)}
+    if error:
+        manifest["error"] = error
+    write_json_atomic(stage / "manifest.json", manifest)
+    with reports_lock(reports):
+        final = publish(stage, reports, study.name, run_id)
+        build_index(reports)
+    from .records import read_manifest
+
+    results = (read_manifest(final) or {}).get("results", {})
+    if error:
+        kept = final / "executed.ipynb"
+        where = f"executed notebook: {display_path(kept, plan.root)}" if kept.exists() else f"run folder: {display_path(final, plan.root)}"
+        msg = f"FAILED: {error.splitlines()[0]} ({where})"
+    else:
+        msg = f"report: {display_path(final / 'report.html', plan.root)}"
+    return RunOutcome(study.name, status, msg, run_id, final, manifest["duration_s"], results)
+
+
+def _worker(args: tuple) -> RunOutcome:
+    plan, reports, force, progress, timeout = args
+    try:
+        return execute(plan, reports, force=force, progress=progress, timeout=timeout)
+    except Exception as exc:  # never let one study's crash hide the others' outcomes
+        return RunOutcome(plan.study.name, STATUS_FAILED, f"FAILED: {_error_line(exc)}")
+
+
+def run_plans(plans: list[RunPlan], reports: Path, *, jobs: int = 1, force: bool = False,
+              progress: bool = False, timeout: int | None = None) -> list[RunOutcome]:
+    """Execute plans, ``jobs`` at a time in separate processes; outcomes in the order of ``plans``."""
+    def bar(i: int, plan: RunPlan) -> bool | dict:
+        return {"desc": plan.study.name, "position": i if jobs > 1 else 0, "leave": True} if progress else False
+
+    args = [(p, reports, force, bar(i, p), timeout) for i, p in enumerate(plans)]
+    if jobs <= 1 or len(plans) <= 1:
+        return [_worker(a) for a in args]
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(jobs, len(plans)), mp_context=ctx) as pool:
+        return list(pool.map(_worker, args))
+
+
+def clean_staging(reports: Path, older_than_s: float = 24 * 3600) -> None:
+    """Remove staging folders left by runs that were killed (older than a day)."""
+    tmp = reports / ".tmp"
+    if not tmp.is_dir():
+        return
+    cutoff = time.time() - older_than_s
+    for d in tmp.iterdir():
+        if d.is_dir() and d.stat().st_mtime < cutoff:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+__all__ = ["RunPlan", "RunOutcome", "plan_run", "execute", "run_plans", "clean_staging", "Parameter"]

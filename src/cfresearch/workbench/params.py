@@ -1,0 +1,232 @@
+"""Notebook parameters: read the tagged ``parameters`` cell, validate and coerce values before execution.
+
+papermill injects parameter *names* verbatim as code and only warns on unknown names, so every name
+and value passes through here first: only names declared in the notebook's ``parameters`` cell are
+accepted, and each value must match (or be coerced to) the declared type.
+
+A parameters cell holds one literal assignment per line, optionally annotated and commented::
+
+    data_path: str = "../data/sample/survey/responses.csv"  # survey responses (CSV, XLSX, SAV, Parquet)
+    level: float = 0.05  # significance level of column comparisons
+"""
+
+from __future__ import annotations
+
+import ast
+import keyword
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import yaml
+
+from .errors import NotebookError, ParameterError
+
+#: Types a parameter may declare, by annotation name.
+TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict}
+
+#: Parameter names with these endings name input files or folders (hashed, checked to exist).
+PATH_SUFFIXES = ("_path", "_file", "_dir")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One declared parameter: its name, declared type, default value, help text and line."""
+
+    name: str
+    type_name: str
+    default: Any
+    help: str = ""
+    optional: bool = False
+    line: int = 0
+
+    @property
+    def is_path(self) -> bool:
+        return self.name.endswith(PATH_SUFFIXES)
+
+    def describe(self) -> str:
+        t = self.type_name + (" | None" if self.optional else "")
+        return f"{self.name}: {t} = {self.default!r}"
+
+
+def parameters_cell(nb: nbformat.NotebookNode) -> tuple[int, str] | None:
+    """Return (index, source) of the cell tagged ``parameters``, or None."""
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
+            return i, cell.source
+    return None
+
+
+def _annotation(node: ast.expr | None, where: str) -> tuple[str, bool]:
+    """Return (type name, optional) for an annotation such as ``float``, ``list[str]`` or ``str | None``."""
+    if node is None:
+        return "", False
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        parts = [node.left, node.right]
+        nones = [p for p in parts if isinstance(p, ast.Constant) and p.value is None]
+        others = [p for p in parts if p not in nones]
+        if len(nones) == 1 and len(others) == 1:
+            return _annotation(others[0], where)[0], True
+    if isinstance(node, ast.Subscript):
+        if isinstance(node.value, ast.Name) and node.value.id == "Optional":
+            return _annotation(node.slice, where)[0], True
+        node = node.value
+    if isinstance(node, ast.Name) and node.id in TYPES:
+        return node.id, False
+    raise NotebookError(
+        f"{where}: unsupported parameter type {ast.unparse(node)!r}; use one of "
+        f"{', '.join(TYPES)} (optionally '| None')"
+    )
+
+
+def read_parameters(notebook: str | Path) -> dict[str, Parameter]:
+    """Parse the notebook's ``parameters`` cell into declared parameters (name -> Parameter).
+
+    Defaults must be Python literals (papermill does not recompute derived defaults, so derived
+    values belong in the next cell). An unannotated parameter takes the type of its default.
+    """
+    path = Path(notebook)
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except FileNotFoundError:
+        raise NotebookError(f"{path}: notebook not found") from None
+    except Exception as exc:  # nbformat raises several unrelated types for unreadable JSON
+        raise NotebookError(f"{path}: cannot read notebook ({exc.__class__.__name__}: {exc})") from None
+    found = parameters_cell(nb)
+    if found is None:
+        raise NotebookError(f"{path}: no code cell is tagged 'parameters'; tag the cell that holds the defaults")
+    index, source = found
+    lines = source.splitlines()
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise NotebookError(f"{path}: parameters cell (cell {index}) line {exc.lineno}: {exc.msg}") from None
+    params: dict[str, Parameter] = {}
+    for stmt in tree.body:
+        where = f"{path}: parameters cell (cell {index}) line {stmt.lineno}"
+        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+            name, value_node, ann = stmt.target.id, stmt.value, stmt.annotation
+        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            name, value_node, ann = stmt.targets[0].id, stmt.value, None
+        elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+            continue  # a docstring-like note
+        else:
+            raise NotebookError(f"{where}: only 'name: type = literal' assignments belong in a parameters cell")
+        if value_node is None:
+            raise NotebookError(f"{where}: parameter {name!r} has no default value")
+        try:
+            default = ast.literal_eval(value_node)
+        except ValueError:
+            raise NotebookError(
+                f"{where}: the default of {name!r} must be a literal; compute derived values in the next cell"
+            ) from None
+        type_name, optional = _annotation(ann, where)
+        if not type_name:
+            if default is None:
+                raise NotebookError(f"{where}: annotate {name!r} (its default is None)")
+            type_name = type(default).__name__
+            if type_name not in TYPES:
+                raise NotebookError(f"{where}: default of {name!r} has unsupported type {type_name}")
+        line = lines[stmt.lineno - 1]
+        help_text = line.split("#", 1)[1].strip() if "#" in line[stmt.end_col_offset or 0 :] else ""
+        params[name] = Parameter(name, type_name, default, help_text, optional or default is None, stmt.lineno)
+    return params
+
+
+def _accepted(declared: dict[str, Parameter]) -> str:
+    return "; ".join(p.describe() for p in declared.values()) or "(none)"
+
+
+def coerce(param: Parameter, value: Any, *, from_text: bool) -> Any:
+    """Return ``value`` converted to the parameter's declared type, or raise ParameterError.
+
+    Text from the command line (``from_text``) is parsed as YAML for list, dict and bool parameters
+    (``-p drivers '[a, b]'``), and with ``int()``/``float()`` for numbers; ``None``/``null`` give None
+    for an optional parameter; values from a YAML file
+    must already have the right type (an int is accepted where a float is declared).
+    """
+    target = TYPES[param.type_name]
+    if value is None:
+        if param.optional:
+            return None
+        raise ParameterError(f"parameter {param.name!r} may not be None (expected {param.type_name})")
+    if from_text and isinstance(value, str) and param.optional and value.strip() in ("None", "null", "~"):
+        return None
+    if from_text and isinstance(value, str) and target is not str:
+        text = value.strip()
+        try:
+            if target is int:
+                value = int(text)
+            elif target is float:
+                value = float(text)
+            elif target is bool:
+                lowered = text.lower()
+                if lowered not in ("true", "false", "yes", "no", "1", "0"):
+                    raise ValueError(text)
+                value = lowered in ("true", "yes", "1")
+            else:
+                value = yaml.safe_load(text)
+        except (ValueError, yaml.YAMLError):
+            raise ParameterError(
+                f"parameter {param.name!r}: cannot read {value!r} as {param.type_name}"
+            ) from None
+    if target is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, target) or (target is int and isinstance(value, bool)):
+        raise ParameterError(
+            f"parameter {param.name!r} expects {param.type_name}, got {type(value).__name__} {value!r}"
+        )
+    return value
+
+
+def validate(
+    declared: dict[str, Parameter],
+    from_file: dict[str, Any] | None = None,
+    from_cli: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Validate given parameters against the declared ones; return the typed values that differ.
+
+    File values are applied first, then command-line values (later wins, as in papermill). An
+    unknown name, a name that is not a Python identifier, or a value of the wrong type raises
+    ParameterError listing the accepted names and types.
+    """
+    result: dict[str, Any] = {}
+    for source, values, from_text in (("file", from_file or {}, False), ("-p", from_cli or {}, True)):
+        for name, value in values.items():
+            if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+                raise ParameterError(f"{name!r} ({source}) is not a valid parameter name; accepted: {_accepted(declared)}")
+            if name not in declared:
+                raise ParameterError(f"unknown parameter {name!r} ({source}); accepted: {_accepted(declared)}")
+            result[name] = coerce(declared[name], value, from_text=from_text)
+    return result
+
+
+def read_params_file(path: str | Path) -> dict[str, Any]:
+    """Read a YAML mapping of parameter values (``-f params.yaml``)."""
+    p = Path(path)
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ParameterError(f"{p}: parameters file not found") from None
+    except yaml.YAMLError as exc:
+        raise ParameterError(f"{p}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ParameterError(f"{p}: expected a mapping of parameter names to values, got {type(data).__name__}")
+    return data
+
+
+def parse_assignments(pairs: list[tuple[str, str]] | list[str]) -> dict[str, str]:
+    """Turn ``-p name value`` pairs (or ``name=value`` strings) into a dict of raw text values."""
+    out: dict[str, str] = {}
+    for item in pairs:
+        if isinstance(item, str):
+            if "=" not in item:
+                raise ParameterError(f"-p {item!r}: expected name=value or 'name value'")
+            name, value = item.split("=", 1)
+        else:
+            name, value = item
+        out[name.strip()] = value
+    return out

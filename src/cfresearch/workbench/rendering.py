@@ -1,0 +1,129 @@
+"""Render an executed notebook into one self-contained HTML report.
+
+The report hides code, embeds plots as data URIs, adds a table of contents and ends with the run's
+provenance. It is built on nbconvert's ``lab`` template minus everything that loads from another host
+(require.js, MathJax, mermaid, widget managers), and carries a Content-Security-Policy that forbids
+any outside request or script. Outputs that would run script (``application/javascript``, widget
+views) are dropped; text outputs on stderr (warnings) are kept in ``executed.ipynb`` but not shown.
+Data-derived text must be escaped where it is produced (pandas and our table helpers do so);
+nbconvert's ``--sanitize-html`` is not used because it turns headings and tables into literal tags.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import re
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbconvert import HTMLExporter
+
+TEMPLATES = Path(__file__).parent / "templates"
+_DROP_MIME = ("application/javascript", "application/vnd.jupyter.widget-view+json", "text/markdown+js")
+_HEADING = re.compile(r'<h([1-3])\s+id="([^"]+)"[^>]*>(.*?)</h\1>', re.S)
+
+
+def _strip_for_report(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                continue
+            if "data" in out:
+                for mime in _DROP_MIME:
+                    out["data"].pop(mime, None)
+                if not out["data"]:
+                    continue
+            kept.append(out)
+        cell["outputs"] = kept
+    nb.metadata.pop("widgets", None)
+    return nb
+
+
+def provenance_markdown(manifest: dict[str, Any]) -> str:
+    """A markdown cell body (HTML table, every value escaped) describing the run."""
+    e = html.escape
+    rows = [
+        ("Study", manifest.get("study", "")),
+        ("Run", manifest.get("run_id", "")),
+        ("Status", manifest.get("status", "")),
+        ("Started", manifest.get("started", "")),
+        ("Finished", manifest.get("finished", "")),
+        ("Duration", f"{manifest.get('duration_s', 0):.1f} s"),
+        ("Notebook", manifest.get("notebook", "")),
+        ("Git commit", manifest.get("git_commit") or "not a git checkout"),
+    ]
+    body = "".join(f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>" for k, v in rows)
+    params = manifest.get("parameters", {})
+    prow = "".join(
+        f"<tr><td><code>{e(k)}</code></td><td><code>{e(repr(v))}</code></td></tr>" for k, v in params.items()
+    )
+    inputs = manifest.get("inputs", {})
+    irow = "".join(
+        f"<tr><td><code>{e(k)}</code></td><td><code>{e(v)}</code></td></tr>" for k, v in inputs.items()
+    )
+    versions = manifest.get("versions", {})
+    vrow = ", ".join(f"{e(k)} {e(str(v))}" for k, v in versions.items())
+    return (
+        "## Provenance\n\n<div class=\"cfr-provenance\">\n"
+        f"<table>{body}</table>\n\n"
+        f"<h4>Parameters</h4>\n<table><tr><th>name</th><th>value</th></tr>{prow}</table>\n\n"
+        f"<h4>Inputs (SHA-256)</h4>\n<table><tr><th>file</th><th>sha256</th></tr>{irow}</table>\n\n"
+        f"<p><b>Software:</b> {vrow}</p>\n</div>\n"
+    )
+
+
+def table_of_contents(body: str) -> str:
+    """Build a table of contents from the level 1-3 headings nbconvert rendered (with their ids)."""
+    items = []
+    for level, anchor, inner in _HEADING.findall(body):
+        text = re.sub(r"<a class=\"anchor-link\".*?</a>", "", inner, flags=re.S)
+        text = html.unescape(re.sub(r"<[^>]+>", "", text)).strip()
+        if not text or level == "1":
+            continue
+        items.append(f'<li class="cfr-toc-{level}"><a href="#{anchor}">{html.escape(text)}</a></li>')
+    if not items:
+        return ""
+    return '<nav class="cfr-toc"><h2>Contents</h2><ol>' + "".join(items) + "</ol></nav>"
+
+
+def render_html(notebook: str | Path | nbformat.NotebookNode, output: str | Path | None = None, *,
+                manifest: dict[str, Any] | None = None) -> str:
+    """Render ``notebook`` (a path or a NotebookNode) to self-contained HTML; write it to ``output`` if given."""
+    nb = notebook if isinstance(notebook, nbformat.NotebookNode) else nbformat.read(notebook, as_version=4)
+    nb = _strip_for_report(nb)
+    header = ""
+    if manifest is not None:
+        nb.cells.append(nbformat.v4.new_markdown_cell(provenance_markdown(manifest)))
+        header = html.escape(
+            f"{manifest.get('study', '')} · run {manifest.get('run_id', '')} · {manifest.get('started', '')[:19]}"
+            f" · status {manifest.get('status', '')}"
+        )
+    title = ""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            m = re.search(r"^#\s+(.+)$", cell.source, re.M)
+            if m:
+                title = m.group(1).strip()
+                break
+    nb.metadata["title"] = title or "cfresearch report"
+    exporter = HTMLExporter(
+        template_name="cfresearch",
+        extra_template_basedirs=[str(TEMPLATES)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
+    body, _ = exporter.from_notebook_node(nb, resources={"cfresearch_header": header})
+    body = body.replace("<!--CFRESEARCH-TOC-->", table_of_contents(body), 1)
+    if output is not None:
+        from .records import write_text_atomic
+
+        write_text_atomic(Path(output), body)
+    return body

@@ -1,0 +1,93 @@
+"""Studies: the parameterised notebooks under ``notebooks/``, found by name.
+
+A study is one notebook ``notebooks/NN_<name>.ipynb``. Its short name comes from the notebook's
+metadata (``metadata.cfresearch.study``) or else from the file name without the numeric prefix;
+its title is the first level-one heading of the notebook and its one-line description the first
+paragraph after it (or ``metadata.cfresearch.description``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from .errors import NotebookError, StudyNotFound
+from .params import Parameter, read_parameters
+
+
+@dataclass
+class Study:
+    name: str
+    notebook: Path
+    title: str
+    description: str
+    parameters: dict[str, Parameter] = field(default_factory=dict)
+
+
+def project_root(start: str | Path | None = None) -> Path:
+    """The project folder: ``$CFRESEARCH_HOME`` or the nearest parent of ``start`` holding ``notebooks/``."""
+    env = os.environ.get("CFRESEARCH_HOME")
+    if env:
+        return Path(env).resolve()
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "notebooks").is_dir():
+            return folder
+    raise NotebookError(
+        f"no notebooks/ folder in {here} or its parents; run from the project folder or set CFRESEARCH_HOME"
+    )
+
+
+def _describe(nb: nbformat.NotebookNode, fallback: str) -> tuple[str, str]:
+    meta = nb.metadata.get("cfresearch", {})
+    title, description = meta.get("title", ""), meta.get("description", "")
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for block in re.split(r"\n\s*\n", cell.source):
+            block = block.strip()
+            if not title and block.startswith("# "):
+                title = block[2:].splitlines()[0].strip()
+            elif title and not description and block and not block.startswith("#"):
+                description = " ".join(block.split())
+        if title and description:
+            break
+    return title or fallback, description
+
+
+def load_study(path: Path) -> Study:
+    """Read one study notebook: its name, title, description and declared parameters."""
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception as exc:
+        raise NotebookError(f"{path}: cannot read notebook ({exc.__class__.__name__}: {exc})") from None
+    stem = re.sub(r"^\d+[_-]", "", path.stem)
+    name = nb.metadata.get("cfresearch", {}).get("study", stem)
+    title, description = _describe(nb, stem.replace("_", " ").capitalize())
+    return Study(name, path, title, description, read_parameters(path))
+
+
+def discover(notebooks_dir: str | Path) -> list[Study]:
+    """All studies in ``notebooks_dir`` in file-name order."""
+    folder = Path(notebooks_dir)
+    return [load_study(p) for p in sorted(folder.glob("[0-9]*.ipynb"))]
+
+
+def find_study(notebooks_dir: str | Path, name: str) -> Study:
+    """The study called ``name`` (its short name, file stem or file name)."""
+    folder = Path(notebooks_dir)
+    candidates = sorted(folder.glob("[0-9]*.ipynb"))
+    for p in candidates:
+        stem = re.sub(r"^\d+[_-]", "", p.stem)
+        if name in (p.name, p.stem, stem):
+            return load_study(p)
+    studies = [load_study(p) for p in candidates]
+    for s in studies:
+        if s.name == name:
+            return s
+    names = ", ".join(s.name for s in studies) or "(none)"
+    raise StudyNotFound(f"unknown study {name!r}; studies in {folder}: {names} (see 'cfresearch list')")
