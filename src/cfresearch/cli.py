@@ -45,8 +45,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .workbench.execution import clean_staging, plan_run, run_plans
     from .workbench.errors import ParameterError
+    from .workbench.execution import clean_staging, plan_run, run_plans
     from .workbench.params import parse_assignments, read_params_file
     from .workbench.studies import discover, find_study
 

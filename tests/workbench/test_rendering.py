@@ -64,5 +64,7 @@ def test_contents_and_provenance(executed):
 
 def test_table_of_contents_skips_the_title():
     body = '<h1 id="T">T<a class="anchor-link" href="#T">¶</a></h1><h2 id="A">A<a class="anchor-link">¶</a></h2>'
-    assert table_of_contents(body) == '<nav class="cfr-toc"><h2>Contents</h2><ol><li class="cfr-toc-2"><a href="#A">A</a></li></ol></nav>'
+    assert table_of_contents(body) == (
+        '<nav class="cfr-toc"><h2>Contents</h2><ol><li class="cfr-toc-2"><a href="#A">A</a></li></ol></nav>'
+    )
     assert table_of_contents("<p>none</p>") == ""

@@ -13,7 +13,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
-import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -24,8 +23,21 @@ from typing import Any
 from .errors import InputFileError
 from .params import Parameter, validate
 from .records import (
-    STATUS_FAILED, STATUS_OK, display_path, git_commit, hash_inputs, last_good_run, new_run_id, now_utc,
-    publish, reports_lock, run_fingerprint, staging_dir, versions, write_json_atomic,
+    STATUS_FAILED,
+    STATUS_OK,
+    display_path,
+    git_commit,
+    hash_inputs,
+    last_good_run,
+    new_run_id,
+    now_utc,
+    publish,
+    read_manifest,
+    reports_lock,
+    run_fingerprint,
+    staging_dir,
+    versions,
+    write_json_atomic,
 )
 from .results import ENV_VAR
 from .studies import Study
@@ -208,12 +220,11 @@ def execute(plan: RunPlan, reports: Path, *, force: bool = False, progress: bool
     with reports_lock(reports):
         final = publish(stage, reports, study.name, run_id)
         build_index(reports)
-    from .records import read_manifest
-
     results = (read_manifest(final) or {}).get("results", {})
     if error:
         kept = final / "executed.ipynb"
-        where = f"executed notebook: {display_path(kept, plan.root)}" if kept.exists() else f"run folder: {display_path(final, plan.root)}"
+        shown = kept if kept.exists() else final
+        where = f"{'executed notebook' if kept.exists() else 'run folder'}: {display_path(shown, plan.root)}"
         msg = f"FAILED: {error.splitlines()[0]} ({where})"
     else:
         msg = f"report: {display_path(final / 'report.html', plan.root)}"

@@ -195,7 +195,9 @@ def validate(
     for source, values, from_text in (("file", from_file or {}, False), ("-p", from_cli or {}, True)):
         for name, value in values.items():
             if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
-                raise ParameterError(f"{name!r} ({source}) is not a valid parameter name; accepted: {_accepted(declared)}")
+                raise ParameterError(
+                    f"{name!r} ({source}) is not a valid parameter name; accepted: {_accepted(declared)}"
+                )
             if name not in declared:
                 raise ParameterError(f"unknown parameter {name!r} ({source}); accepted: {_accepted(declared)}")
             result[name] = coerce(declared[name], value, from_text=from_text)

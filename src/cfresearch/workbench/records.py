@@ -17,10 +17,11 @@ import platform
 import secrets
 import subprocess
 import tempfile
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 #: Packages whose versions every manifest records.
 KEY_PACKAGES = ("cfresearch", "numpy", "pandas", "scipy", "statsmodels", "matplotlib", "seaborn",
@@ -30,7 +31,7 @@ STATUS_OK, STATUS_FAILED = "ok", "failed"
 
 
 def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def new_run_id(started: datetime) -> str:

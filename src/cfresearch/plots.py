@@ -1,0 +1,151 @@
+"""One house style for every chart in cfresearch reports (seaborn on matplotlib).
+
+Each function draws one kind of chart from a tidy DataFrame and returns the matplotlib Figure,
+already closed, so that a notebook cell ending in the call shows it exactly once (inline backend)
+and a script can ``fig.savefig(...)``. Colours come from one palette; text is set by matplotlib, so
+labels taken from data cannot inject markup into a report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+#: The house palette: a dark blue for the main series, then a colour-blind-safe qualitative set.
+PALETTE = ["#1f4e79", "#e07b39", "#3a9d5d", "#b8423a", "#7d5ba6", "#8c6d31", "#4fa3c7", "#999999"]
+ACCENT, MUTED, GOOD, BAD = PALETTE[0], "#9aa5b1", PALETTE[2], PALETTE[3]
+
+
+def apply_style() -> None:
+    """Set the house style for matplotlib/seaborn (idempotent)."""
+    sns.set_theme(style="whitegrid", palette=PALETTE, font_scale=0.95)
+    matplotlib.rcParams.update({
+        "figure.dpi": 100, "savefig.dpi": 110, "figure.figsize": (7.5, 4.2),
+        "axes.titleweight": "bold", "axes.titlesize": 12, "axes.titlelocation": "left",
+        "axes.spines.top": False, "axes.spines.right": False, "legend.frameon": False,
+    })
+
+
+def _finish(fig: plt.Figure, title: str | None, note: str | None = None) -> plt.Figure:
+    if title:
+        fig.axes[0].set_title(title)
+    if note:
+        fig.text(0.01, 0.005, note, fontsize=8, color="#555555", ha="left", va="bottom")
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def bar_ci(df: pd.DataFrame, label: str, value: str, low: str | None = None, high: str | None = None, *,
+           title: str | None = None, xlabel: str | None = None, note: str | None = None,
+           highlight: Sequence[str] = (), sort: bool = True, fmt: str = "{:.1f}") -> plt.Figure:
+    """Horizontal bars of ``value`` by ``label`` with optional interval whiskers [low, high]."""
+    apply_style()
+    d = df.sort_values(value, ascending=True) if sort else df.iloc[::-1]
+    fig, ax = plt.subplots(figsize=(7.5, max(2.2, 0.42 * len(d) + 1.0)))
+    colours = [BAD if str(lbl) in set(map(str, highlight)) else ACCENT for lbl in d[label]]
+    y = np.arange(len(d))
+    ax.barh(y, d[value], color=colours, height=0.62)
+    if low and high:
+        err = np.vstack([d[value] - d[low], d[high] - d[value]])
+        ax.errorbar(d[value], y, xerr=np.clip(err, 0, None), fmt="none", ecolor="#333333", capsize=3, lw=1)
+    for yi, v in zip(y, d[value]):
+        ax.annotate(fmt.format(v), (v, yi), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
+    ax.set_yticks(y, [str(s) for s in d[label]])
+    ax.set_xlabel(xlabel or value)
+    ax.set_ylabel("")
+    return _finish(fig, title, note)
+
+
+def trend(df: pd.DataFrame, x: str, value: str, low: str | None = None, high: str | None = None, *,
+          series: str | None = None, title: str | None = None, ylabel: str | None = None,
+          note: str | None = None) -> plt.Figure:
+    """A line per ``series`` over ``x`` (waves of a tracker) with shaded intervals."""
+    apply_style()
+    fig, ax = plt.subplots()
+    groups = df.groupby(series, sort=False) if series else [(None, df)]
+    for i, (name, g) in enumerate(groups):
+        colour = PALETTE[i % len(PALETTE)]
+        xs = [str(v) for v in g[x]]
+        ax.plot(xs, g[value], marker="o", color=colour, label=None if name is None else str(name))
+        if low and high:
+            ax.fill_between(xs, g[low], g[high], color=colour, alpha=0.15, lw=0)
+    if series:
+        ax.legend(loc="best", fontsize=8)
+    ax.set_xlabel("")
+    ax.set_ylabel(ylabel or value)
+    return _finish(fig, title, note)
+
+
+def quadrant(df: pd.DataFrame, x: str, y: str, label: str, *, x_split: float, y_split: float,
+             quadrant_labels: dict[str, tuple[str, str]] | None = None, highlight: Sequence[str] = (),
+             title: str | None = None, xlabel: str | None = None, ylabel: str | None = None,
+             note: str | None = None) -> plt.Figure:
+    """A labelled scatter split into four quadrants at (x_split, y_split): the importance-performance grid.
+
+    ``quadrant_labels`` maps a corner ("upper left", "upper right", "lower left", "lower right") to
+    (text, colour) drawn in that corner.
+    """
+    apply_style()
+    fig, ax = plt.subplots(figsize=(7.5, 5.6))
+    hl = set(map(str, highlight))
+    colours = [BAD if str(v) in hl else ACCENT for v in df[label]]
+    ax.scatter(df[x], df[y], s=60, color=colours, zorder=3)
+    for _, row in df.iterrows():
+        ax.annotate(str(row[label]), (row[x], row[y]), xytext=(6, 4), textcoords="offset points", fontsize=8)
+    ax.axvline(x_split, color=MUTED, lw=1, ls="--")
+    ax.axhline(y_split, color=MUTED, lw=1, ls="--")
+    xr = df[x].max() - df[x].min() or 1.0
+    yr = df[y].max() - df[y].min() or 1.0
+    ax.set_xlim(df[x].min() - 0.12 * xr, df[x].max() + 0.3 * xr)
+    ax.set_ylim(df[y].min() - 0.15 * yr, df[y].max() + 0.15 * yr)
+    corners = {"upper left": (0.01, 0.99, "left", "top"), "upper right": (0.99, 0.99, "right", "top"),
+               "lower left": (0.01, 0.01, "left", "bottom"), "lower right": (0.99, 0.01, "right", "bottom")}
+    for corner, (text, colour) in (quadrant_labels or {}).items():
+        cx, cy, ha, va = corners[corner]
+        ax.text(cx, cy, text, transform=ax.transAxes, ha=ha, va=va, fontsize=9, color=colour, weight="bold")
+    ax.set_xlabel(xlabel or x)
+    ax.set_ylabel(ylabel or y)
+    return _finish(fig, title, note)
+
+
+def heatmap(matrix: pd.DataFrame, *, title: str | None = None, fmt: str = ".0f", center: float | None = None,
+            cmap: str = "RdBu", note: str | None = None, cbar_label: str | None = None) -> plt.Figure:
+    """A labelled heatmap of a rows x columns table (profiles, code-by-segment matrices)."""
+    apply_style()
+    h = max(2.4, 0.4 * matrix.shape[0] + 1.4)
+    w = max(5.0, 0.9 * matrix.shape[1] + 3.5)
+    fig, ax = plt.subplots(figsize=(min(w, 11), h))
+    sns.heatmap(matrix.astype(float), annot=True, fmt=fmt, cmap=cmap, center=center, linewidths=0.5,
+                cbar_kws={"label": cbar_label} if cbar_label else None, ax=ax)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.tick_params(axis="x", rotation=0)
+    return _finish(fig, title, note)
+
+
+def stacked_shares(df: pd.DataFrame, label: str, parts: Sequence[str], *, colours: Sequence[str] | None = None,
+                   title: str | None = None, note: str | None = None) -> plt.Figure:
+    """Horizontal 100% stacked bars (e.g. detractors / passives / promoters by segment), shares in 0..1."""
+    apply_style()
+    fig, ax = plt.subplots(figsize=(7.5, max(2.0, 0.45 * len(df) + 1.2)))
+    left = np.zeros(len(df))
+    y = np.arange(len(df))
+    colours = list(colours or PALETTE)
+    for i, part in enumerate(parts):
+        vals = df[part].to_numpy(dtype=float)
+        ax.barh(y, vals, left=left, color=colours[i % len(colours)], label=part, height=0.6)
+        for yi, (lft, v) in enumerate(zip(left, vals)):
+            if v >= 0.06:
+                ax.text(lft + v / 2, yi, f"{v:.0%}", ha="center", va="center", fontsize=8, color="white")
+        left += vals
+    ax.set_yticks(y, [str(s) for s in df[label]])
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.legend(ncol=len(parts), loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=8)
+    return _finish(fig, title, note)

@@ -1,0 +1,125 @@
+"""End to end: `cfresearch run --all` into a temporary folder, then the index and a report in headless Chromium.
+
+Checks what a person receiving the report would meet: the page loads without console errors, shows
+the headline figures, hides code, embeds its charts, makes no request to any other host, and text
+injected into the data shows as text and never runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI = [sys.executable, "-m", "cfresearch.cli"]
+XSS_FLAG = "window.__cfr_xss = 1"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+if CHROMIUM is None:
+    if os.environ.get("CI"):
+        raise RuntimeError("chromium is missing: `make test` installs Debian's chromium package")
+    pytest.skip("chromium not installed (make test installs it)", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"])
+        yield b
+        b.close()
+
+
+def open_page(browser, path: Path):
+    """Load a file and return (page, requests to other hosts, console errors, dialogs)."""
+    page = browser.new_page()
+    outside, errors, dialogs = [], [], []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(path.as_uri(), wait_until="load")
+    page.wait_for_timeout(300)
+    return page, outside, errors, dialogs
+
+
+@pytest.fixture(scope="module")
+def all_runs(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    r = subprocess.run(CLI + ["run", "--all", "-j", "2", "--out", str(out)], cwd=ROOT, capture_output=True,
+                       text=True, timeout=900)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return out, r.stdout
+
+
+def test_run_all_writes_index_and_one_report_per_study(all_runs):
+    out, stdout = all_runs
+    studies = [p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    notebooks = list((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+    assert len(studies) == len(notebooks)
+    for s in studies:
+        (run,) = list(s.iterdir())
+        assert (run / "report.html").exists() and json.loads((run / "manifest.json").read_text())["status"] == "ok"
+    assert (out / "index.html").exists() and "index:" in stdout
+
+
+def test_index_and_report_in_a_browser(all_runs, browser):
+    out, _ = all_runs
+    page, outside, errors, dialogs = open_page(browser, out / "index.html")
+    assert outside == [] and errors == [] and dialogs == []
+    text = page.inner_text("body")
+    for study_dir in (p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        (run,) = list(study_dir.iterdir())
+        results = json.loads((run / "results.json").read_text())
+        headline = [v for v in results.values() if v.get("headline")]
+        assert headline, f"{study_dir.name} records no headline figures"
+        for fig in headline:
+            assert str(fig["display"]) in text, f"index lacks {fig['label']} = {fig['display']}"
+        page.click(f'.card[data-study="{study_dir.name}"] a')
+        page.wait_for_load_state("load")
+        report_text = page.inner_text("body")
+        assert page.locator("h1").count() >= 1 and page.locator(".cfr-toc a").count() >= 3
+        assert page.locator(".jp-CodeCell .jp-InputArea").count() == 0, "code is hidden"
+        assert page.locator('img[src^="data:image/png"]').count() >= 1, "charts are embedded"
+        assert page.locator("table").count() >= 3
+        assert "Provenance" in report_text
+        for fig in headline:
+            assert str(fig["display"]) in report_text, f"report lacks {fig['label']} = {fig['display']}"
+        page.screenshot(path=str(out / f"{study_dir.name}.png"), full_page=True)
+        page.go_back()
+    assert outside == [] and errors == [] and dialogs == [], (outside, errors, dialogs)
+
+
+def test_injected_markup_in_data_and_parameters_never_runs(tmp_path, browser):
+    """A respondent comment and an input file name carrying markup show as text in report and index."""
+    import pandas as pd
+
+    src = ROOT / "data" / "sample" / "survey"
+    data = pd.read_csv(src / "responses.csv", dtype=str, keep_default_na=False)
+    payload = f"<script>{XSS_FLAG}</script><img src=x onerror=\"{XSS_FLAG}\">"
+    data.loc[:, "comment"] = payload + " Great staff!"
+    bad_name = tmp_path / f"r<img src=x onerror={XSS_FLAG.replace(' ', '')}>.csv"
+    data.to_csv(bad_name, index=False)
+    out = tmp_path / "reports"
+    r = subprocess.run(CLI + ["run", "survey", "-q", "--out", str(out), "-p", f"data_path={bad_name}"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stdout + r.stderr
+    (run,) = list((out / "survey").iterdir())
+    for page_path in (run / "report.html", out / "index.html"):
+        page, outside, errors, dialogs = open_page(browser, page_path)
+        assert page.evaluate("typeof window.__cfr_xss") == "undefined"
+        assert outside == [] and dialogs == []
+        assert page.locator("script").count() == 0
+        assert "<img src=x onerror" in page.inner_text("body")  # shown as text
+    report = (run / "report.html").read_text()
+    assert "&lt;script&gt;" in report
