@@ -1,0 +1,146 @@
+"""Wave-on-wave change of KPIs (mean scores, NPS, top-box shares) with design-based significance tests.
+
+:func:`wave_change` estimates each KPI in every wave and its change from the previous wave. All waves are
+linearised jointly as domains of one design (:mod:`cfresearch.survey.estimates`), so the standard error of
+a change, √(V_tt + V_t−1,t−1 − 2·V_t,t−1), includes the covariance of waves that share PSUs (the same stores
+sampled every wave) — the Stata ``svy: mean y, over(wave)`` + ``lincom`` / R ``svyby`` + ``svycontrast``
+approach. Repeated cross-sections from independent samples get a covariance of ~0, so the test reduces to
+the familiar two-sample z-test.
+
+KPI specs (``kpis`` maps a display name to one of):
+
+* ``"column"`` or ``{"column": c}`` / ``{"column": c, "kind": "mean"}``: the weighted mean;
+* ``{"column": c, "kind": "nps"}``: Net Promoter Score on 0-10 ratings, 100 × (promoter − detractor) with
+  promoters 9-10 and detractors 0-6 (Reichheld 2003). NPS is the mean of the per-respondent score
+  sᵢ ∈ {−100, 0, 100}, so its linearised variance is the design variance of that mean; for an unweighted
+  simple random sample it is n/(n − 1) × R ``NPS::npvar`` = [p_P + p_D − (p_P − p_D)²]/n (× 100²);
+* ``{"column": c, "kind": "top_box", "values": [4, 5]}``: the percentage of valid answers in ``values``
+  (``"bottom_box"`` is the same with the low values).
+
+Missing answers are excluded from a KPI's base (the respondents stay in the design).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from cfresearch.survey.estimates import _core, _crit, _resolve_df
+from cfresearch.survey.weighting import RakeResult
+
+__all__ = ["wave_change", "kpi_scores"]
+
+_KPI_KINDS = ("mean", "nps", "top_box", "bottom_box")
+
+
+def _spec(name: str, spec) -> dict:
+    if isinstance(spec, str):
+        return {"column": spec, "kind": "mean"}
+    if not isinstance(spec, Mapping) or "column" not in spec:
+        raise ValueError(f"kpi {name!r}: spec must be a column name or a dict with 'column' (and 'kind'); got {spec!r}")
+    out = {"kind": "mean", **spec}
+    if out["kind"] not in _KPI_KINDS:
+        raise ValueError(f"kpi {name!r}: kind must be one of {_KPI_KINDS}; got {out['kind']!r}")
+    if out["kind"] in ("top_box", "bottom_box"):
+        vals = out.get("values")
+        if vals is None or isinstance(vals, (str, bytes)) or not isinstance(vals, Sequence) or len(vals) == 0:
+            raise ValueError(f"kpi {name!r}: kind {out['kind']!r} needs 'values', a non-empty list of the box's codes")
+    return out
+
+
+def kpi_scores(data: pd.DataFrame, spec) -> pd.Series:
+    """The per-respondent score whose (weighted) mean is the KPI: the rating itself (mean), 100/0/−100 for
+    promoter/passive/detractor (nps), 100/0 for in/out of the box (top_box); NaN where the answer is missing."""
+    s = _spec("kpi", spec)
+    col = s["column"]
+    if col not in data.columns:
+        raise ValueError(f"kpi column {col!r} is not in data")
+    x = data[col]
+    if s["kind"] == "mean":
+        if not pd.api.types.is_numeric_dtype(x.dtype) or isinstance(x.dtype, pd.CategoricalDtype):
+            raise ValueError(f"kpi column {col!r}: kind 'mean' needs a numeric column, got {x.dtype}")
+        return x.astype(float)
+    if s["kind"] == "nps":
+        v = pd.to_numeric(x, errors="coerce").to_numpy(dtype=float)
+        ok = np.isfinite(v)
+        if ok.any() and (np.nanmin(v) < 0 or np.nanmax(v) > 10):
+            raise ValueError(f"kpi column {col!r}: NPS needs 0-10 ratings; found values in "
+                             f"[{np.nanmin(v):g}, {np.nanmax(v):g}]")
+        score = np.where(v >= 9, 100.0, np.where(v <= 6, -100.0, 0.0))
+        return pd.Series(np.where(ok, score, np.nan), index=data.index, name=col)
+    vals = list(s["values"])
+    codes_in = x.isin(vals)
+    return pd.Series(np.where(x.notna(), np.where(codes_in, 100.0, 0.0), np.nan), index=data.index, name=col)
+
+
+def wave_change(
+    data: pd.DataFrame,
+    kpis: Mapping[str, str | Mapping],
+    *,
+    wave: str = "wave",
+    weights: str | Sequence[float] | np.ndarray | None = None,
+    strata: str | Sequence[str] | None = None,
+    clusters: str | Sequence[str] | None = None,
+    fpc: str | float | None = None,
+    raking: RakeResult | None = None,
+    level: float = 0.95,
+    df: int | float | str | None = None,
+) -> pd.DataFrame:
+    """KPI estimates per wave and the change from the previous wave, with design-based SEs and tests.
+
+    Returns a tidy DataFrame, one row per KPI × wave (waves in sorted/category order): ``kpi``, ``wave``,
+    ``estimate``, ``se``, ``ci_low``, ``ci_high``, ``n`` (valid answers), ``change`` (vs the previous wave;
+    NaN for the first), ``change_se``, ``statistic``, ``p_value`` (two-sided; normal unless ``df`` is given,
+    see :func:`~cfresearch.survey.estimates.weighted_estimate`) and ``significant`` (p < 1 − level).
+
+    >>> df = pd.DataFrame({"wave": [1, 1, 1, 2, 2, 2], "csat": [3, 4, 5, 4, 5, 5]})
+    >>> wave_change(df, {"CSAT": "csat"})[["wave", "estimate", "change"]].round(3)
+       wave  estimate  change
+    0     1     4.000     NaN
+    1     2     4.667   0.667
+    """
+    if not isinstance(kpis, Mapping) or not kpis:
+        raise ValueError("kpis must be a non-empty mapping {name: column or spec}")
+    if wave not in data.columns:
+        raise ValueError(f"wave column {wave!r} is not in data")
+    specs = {name: _spec(name, spec) for name, spec in kpis.items()}
+    frames = []
+    for name, spec in specs.items():
+        score_col = "__kpi_score__"
+        work = data.copy(deep=False)
+        work[score_col] = kpi_scores(data, spec).to_numpy()
+        core = _core(work, score_col, weights=weights, kind="mean", by=wave, strata=strata, clusters=clusters,
+                     fpc=fpc, raking=raking)
+        est = core.estimate
+        v = core.vcov
+        dfv = _resolve_df(df, core.design)
+        crit = _crit(level, dfv)
+        se = np.sqrt(np.clip(np.diag(v), 0, None))
+        k = est.size
+        change = np.full(k, np.nan)
+        change_se = np.full(k, np.nan)
+        if k > 1:
+            idx = np.arange(1, k)
+            change[1:] = est[1:] - est[:-1]
+            change_se[1:] = np.sqrt(np.clip(v[idx, idx] + v[idx - 1, idx - 1] - 2 * v[idx, idx - 1], 0, None))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            stat = change / change_se
+        p = 2 * (stats.norm.sf(np.abs(stat)) if dfv is None else stats.t.sf(np.abs(stat), dfv))
+        frames.append(pd.DataFrame({
+            "kpi": name,
+            "wave": core.table[wave].to_numpy(),
+            "estimate": est,
+            "se": se,
+            "ci_low": est - crit * se,
+            "ci_high": est + crit * se,
+            "n": core.table["n"].to_numpy(),
+            "change": change,
+            "change_se": change_se,
+            "statistic": stat,
+            "p_value": p,
+            "significant": np.where(np.isfinite(p), p < 1 - level, False),
+        }))
+    return pd.concat(frames, ignore_index=True)
