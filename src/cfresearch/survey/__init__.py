@@ -1,0 +1,28 @@
+"""Survey analysis: loading and codebooks, weighting, estimates, banner tables, NPS, reliability, drivers.
+
+The public names below are what notebooks and outside scripts use; each lives in the module named for its
+concept (``loading``, ``weighting``, ``estimates``, ``banner``, ...), where its docstring gives the formula and
+the source it is validated against.
+"""
+
+from .banner import BannerTable, banner
+from .codebook import Codebook, CodebookError, Variable, codebook_yaml_for
+from .drivers import DriverResult, importance_performance, key_drivers
+from .estimates import weighted_estimate, weighted_mean_diff_test
+from .loading import Survey, SurveyDataError, load_survey, load_targets
+from .nps import NPSResult, NPSTest, nps, nps_by, nps_test
+from .ordinal import OrdinalResult, ordinal_regression
+from .reliability import AlphaResult, OmegaResult, cronbach_alpha, omega, reliability_table, scale_scores
+from .segments import profile_table, segment_profiles
+from .verbatims import exemplar_comments, redact
+from .waves import kpi_scores, wave_change
+from .weighting import RakeResult, RakingError, effective_n, kish_deff, post_stratify, rake
+
+__all__ = [
+    "AlphaResult", "BannerTable", "Codebook", "CodebookError", "DriverResult", "NPSResult", "NPSTest",
+    "OmegaResult", "OrdinalResult", "RakeResult", "RakingError", "Survey", "SurveyDataError", "Variable",
+    "banner", "codebook_yaml_for", "cronbach_alpha", "effective_n", "exemplar_comments", "importance_performance",
+    "key_drivers", "kish_deff", "kpi_scores", "load_survey", "load_targets", "nps", "nps_by", "nps_test", "omega",
+    "ordinal_regression", "post_stratify", "profile_table", "rake", "redact", "reliability_table", "scale_scores",
+    "segment_profiles", "wave_change", "weighted_estimate", "weighted_mean_diff_test",
+]
