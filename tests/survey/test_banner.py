@@ -73,7 +73,7 @@ def test_rao_scott_matches_r_svychisq_on_apiclus1(apiclus1):
     # (R output as reproduced in public test suites; svy 0.35 gives the same numbers, checked below. The brief
     # quoted ndf = 1.9018, ddf = 26.6258, p = 0.01382 with the same F: those are not reproduced by R's own
     # formula, which svy and this implementation both follow.)
-    tab = banner(apiclus1, ["sch.wide"], ["stype"], weights="pw", cluster="dnum", fpc="fpc")
+    tab = banner(apiclus1, ["sch.wide"], ["stype"], weights="pw", clusters="dnum", fpc="fpc")
     chi = tab.chi2.iloc[0]
     assert chi["test"] == "Rao-Scott F"
     assert chi["statistic"] == pytest.approx(5.1934, abs=5e-5)
@@ -97,7 +97,7 @@ def test_rao_scott_matches_r_svychisq_on_apiclus1(apiclus1):
 def test_rao_scott_matches_svy_side_by_side(survey, design):
     svy = pytest.importorskip("svy")
     pl = pytest.importorskip("polars")
-    kw = dict(weights="w") if design == "weights" else dict(weights="w", strata="region", cluster="store")
+    kw = dict(weights="w") if design == "weights" else dict(weights="w", strata="region", clusters="store")
     des = svy.Design(wgt="w") if design == "weights" else svy.Design(wgt="w", stratum="region", psu="store")
     ours = banner(survey, ["sat"], ["customer_type"], **kw).chi2.iloc[0]
     frame = survey[["region", "store", "w", "sat", "customer_type"]].astype(

@@ -143,3 +143,17 @@ def test_nps_by_segments_vs_rest_and_reference():
     assert np.isnan(ref.loc["South", "p"])
     with pytest.raises(ValueError, match="reference"):
         nps_by(d, "nps", "seg", reference="Mars")
+
+
+def test_nps_group_cuts_at_6_and_8_and_keeps_missing():
+    from cfresearch.survey import nps_group
+
+    g = nps_group(pd.Series([0, 6, 7, 8, 9, 10, np.nan]))
+    assert g.cat.ordered and list(g.cat.categories) == ["Detractor (0-6)", "Passive (7-8)", "Promoter (9-10)"]
+    assert g.cat.codes.tolist() == [0, 0, 1, 1, 2, 2, -1]
+    # shares of the groups give the same score as nps()
+    x = pd.Series([0, 3, 7, 9, 9, 10, 10, 8])
+    shares = nps_group(x).value_counts(normalize=True, sort=False)
+    assert 100 * (shares.iloc[2] - shares.iloc[0]) == pytest.approx(nps(x).score)
+    with pytest.raises(ValueError, match="1 score"):
+        nps_group(pd.Series([1, 11]))

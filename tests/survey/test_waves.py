@@ -97,3 +97,17 @@ def test_kpi_scores_and_errors(survey):
         wave_change(survey, {"x": "csat"}, wave="round")
     with pytest.raises(ValueError, match="0-10 ratings"):
         wave_change(survey.assign(nps=survey["nps"] + 5), {"x": {"column": "nps", "kind": "nps"}})
+
+
+def test_wave_snapshot_picks_the_latest_wave_and_states_the_direction():
+    from cfresearch.survey import wave_snapshot
+
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"wave": np.repeat([1, 2, 3], 400), "x": np.r_[rng.normal(3, 1, 800), rng.normal(3.5, 1, 400)]})
+    table = wave_change(df, {"X": "x"})
+    snap = wave_snapshot(table)
+    assert snap["wave"].tolist() == [3] and snap["direction"].tolist() == ["up"]
+    assert snap["previous"].iloc[0] == pytest.approx(df.loc[df.wave == 2, "x"].mean())
+    assert wave_snapshot(table, 2)["direction"].tolist() == ["no significant change"]
+    with pytest.raises(ValueError, match="waves are"):
+        wave_snapshot(table, 7)

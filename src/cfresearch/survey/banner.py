@@ -153,10 +153,10 @@ class _Design:
     row_psu: np.ndarray | None  # PSU code per row (clustered only)
 
 
-def _make_design(df: pd.DataFrame, strata, cluster, fpc, where: str) -> _Design | None:
-    if strata is None and cluster is None:
+def _make_design(df: pd.DataFrame, strata, clusters, fpc, where: str) -> _Design | None:
+    if strata is None and clusters is None:
         if fpc is not None:
-            raise ValueError(f"{where}: fpc needs strata and/or cluster")
+            raise ValueError(f"{where}: fpc needs strata and/or clusters")
         return None
     n = len(df)
 
@@ -170,8 +170,8 @@ def _make_design(df: pd.DataFrame, strata, cluster, fpc, where: str) -> _Design 
 
     st = col(strata, "strata") if strata is not None else np.zeros(n, dtype=np.intp)
     n_strata = int(st.max()) + 1 if n else 1
-    if cluster is not None:
-        cl = col(cluster, "cluster")
+    if clusters is not None:
+        cl = col(clusters, "cluster")
         psu_key = st * (int(cl.max()) + 1) + cl  # PSUs are nested in strata (R's nest = TRUE)
         psu = np.unique(psu_key, return_inverse=True)[1].astype(np.intp)
         n_psu = int(psu.max()) + 1
@@ -479,7 +479,7 @@ def banner(data: pd.DataFrame, stubs: Sequence[str], columns: Sequence[str], *, 
            = None, level: float = 0.95, correction: str = "none", min_base: int = 30, stat: str | Mapping[str, str]
            = "auto", labels: Mapping[str, str] | None = None, total: bool = True,
            multi: Mapping[str, Sequence[str]] | None = None, lower_level: float | None = None,
-           equal_var: bool = True, strata: str | None = None, cluster: str | None = None,
+           equal_var: bool = True, strata: str | None = None, clusters: str | None = None,
            fpc: str | None = None) -> BannerTable:
     """Banner table of ``stubs`` (rows) by ``columns`` (banner variables) with column-letter tests.
 
@@ -494,7 +494,7 @@ def banner(data: pd.DataFrame, stubs: Sequence[str], columns: Sequence[str], *, 
     Tests (see the module docstring): letters at ``level`` (uppercase) and optionally ``lower_level``
     (lowercase, looser), ``correction`` in {"none", "bonferroni", "fdr"}, columns with an unweighted base
     below ``min_base`` shown but not tested; means use a pooled-variance t-test (``equal_var=False``: Welch).
-    ``strata``/``cluster``/``fpc`` (column names; fpc = population count of PSUs per stratum, or a sampling
+    ``strata``/``clusters``/``fpc`` (column names; fpc = population count of PSUs per stratum, or a sampling
     fraction) make the whole-table chi-square design-based (Rao–Scott F); the letter tests use the Kish
     effective base.
 
@@ -529,7 +529,7 @@ def banner(data: pd.DataFrame, stubs: Sequence[str], columns: Sequence[str], *, 
         raise ValueError(f"{where}: no column(s) {missing}; columns are {list(data.columns)}")
     labels = dict(labels or {})
     w = _resolve_weights(data, weights, where)
-    design = _make_design(data, strata, cluster, fpc, where)
+    design = _make_design(data, strata, clusters, fpc, where)
     n = len(data)
 
     # stubs → categorical codes / numeric columns
@@ -791,7 +791,7 @@ def banner(data: pd.DataFrame, stubs: Sequence[str], columns: Sequence[str], *, 
                                           "pearson", "chisq_first_order", "p_first_order"])
     if design is not None:
         dtxt = ("Rao-Scott second-order F (R svychisq), Taylor linearisation with "
-                + ", ".join(x for x in (f"strata {strata!r}" if strata else "", f"clusters {cluster!r}" if cluster
+                + ", ".join(x for x in (f"strata {strata!r}" if strata else "", f"clusters {clusters!r}" if clusters
                                         else "", f"fpc {fpc!r}" if fpc else "") if x))
     elif w is not None:
         dtxt = "Rao-Scott second-order F (R svychisq) for weighted data, each respondent its own PSU"

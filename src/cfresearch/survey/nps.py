@@ -32,7 +32,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["NPSResult", "NPSTest", "nps", "nps_by", "nps_test"]
+__all__ = ["NPS_GROUPS", "NPSResult", "NPSTest", "nps", "nps_by", "nps_group", "nps_test"]
+
+#: The three NPS groups (Reichheld 2003), lowest first.
+NPS_GROUPS = ("Detractor (0-6)", "Passive (7-8)", "Promoter (9-10)")
 
 _METHODS = ("adjusted_wald", "wald")
 
@@ -261,3 +264,22 @@ def nps_by(data: pd.DataFrame, score: str, by: str | Sequence[str], *, weights: 
                            "ci_low": t.ci_low, "ci_high": t.ci_high, "compared_with": "", "diff": np.nan,
                            "se": np.nan, "z": np.nan, "p": np.nan}])
     return pd.concat([total, out], ignore_index=True)
+
+
+def nps_group(scores) -> pd.Series:
+    """Each 0-10 answer's NPS group as an ordered categorical: detractor 0-6, passive 7-8, promoter 9-10.
+
+    Missing answers stay missing; a score outside 0..10 raises ``ValueError`` with the count (Reichheld, F. F.
+    (2003), "The one number you need to grow", Harvard Business Review 81(12):46-54).
+
+    >>> nps_group(pd.Series([0, 6, 7, 8, 9, 10, None])).tolist()
+    ['Detractor (0-6)', 'Detractor (0-6)', 'Passive (7-8)', 'Passive (7-8)', 'Promoter (9-10)', 'Promoter (9-10)', nan]
+    """
+    x = pd.Series(scores).astype("float64")
+    bad = x.notna() & ~x.between(0, 10)
+    if bad.any():
+        raise ValueError(f"nps_group: {int(bad.sum())} score(s) outside 0..10 (e.g. {x[bad].iloc[0]:g})")
+    codes = np.select([x <= 6, x <= 8, x <= 10], [0, 1, 2], default=-1)
+    codes = np.where(x.isna(), -1, codes)
+    out = pd.Categorical.from_codes(codes, categories=list(NPS_GROUPS), ordered=True)
+    return pd.Series(out, index=x.index, name=getattr(scores, "name", None))

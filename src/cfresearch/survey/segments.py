@@ -8,7 +8,7 @@ segment's difference from the total, and a test of "no difference across segment
   squares regression (statsmodels ``WLS(y, C(segment), weights=w)``), which is scipy ``f_oneway`` when
   unweighted;
 * categorical variables: Pearson's X² when unweighted; with weights the Rao–Scott second-order corrected F
-  of R ``survey::svychisq`` (each respondent its own PSU; pass ``strata``/``cluster``/``fpc`` for a
+  of R ``survey::svychisq`` (each respondent its own PSU; pass ``strata``/``clusters``/``fpc`` for a
   design-based test).
 
 Everything comes from one fused aggregation pass (:func:`cfresearch.survey.banner.banner` with ``by`` as the
@@ -29,7 +29,7 @@ __all__ = ["profile_table", "segment_profiles"]
 
 def segment_profiles(data: pd.DataFrame, by: str, variables: Sequence[str], *, weights: str | np.ndarray | None
                      = None, level: float = 0.95, labels: Mapping[str, str] | None = None,
-                     strata: str | None = None, cluster: str | None = None, fpc: str | None = None) -> pd.DataFrame:
+                     strata: str | None = None, clusters: str | None = None, fpc: str | None = None) -> pd.DataFrame:
     """Tidy profile of each segment of ``by`` on ``variables`` with a test across segments per variable.
 
     Returns one row per variable × statistic × segment: variable, label, statistic ('mean' or '%'), category
@@ -48,15 +48,15 @@ def segment_profiles(data: pd.DataFrame, by: str, variables: Sequence[str], *, w
         raise ValueError(f"{where}: variables must be a list of column names")
     if by in variables:
         raise ValueError(f"{where}: the segment column {by!r} is also listed as a variable")
-    if cluster is not None or strata is not None:
+    if clusters is not None or strata is not None:
         num = [v for v in variables if v in data.columns and pd.api.types.is_numeric_dtype(data[v])
                and not isinstance(data[v].dtype, pd.CategoricalDtype)]
         if num:
             raise ValueError(f"{where}: a design-based test of means is not available; numeric variable(s) {num} "
-                             "need weights only (no strata/cluster)")
+                             "need weights only (no strata/clusters)")
     labels = dict(labels or {})
     tab = banner(data, list(variables), [by], weights=weights, level=level, total=True, labels=labels,
-                 min_base=0, strata=strata, cluster=cluster, fpc=fpc)
+                 min_base=0, strata=strata, clusters=clusters, fpc=fpc)
     f = tab.to_frame()
     tot = f[f["banner"] == TOTAL][["stub", "row", "value"]].rename(columns={"value": "total"})
     seg = f[f["banner"] == by].merge(tot, on=["stub", "row"], how="left", sort=False)

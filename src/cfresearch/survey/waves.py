@@ -31,7 +31,7 @@ from scipy import stats
 from cfresearch.survey.estimates import _core, _crit, _resolve_df
 from cfresearch.survey.weighting import RakeResult
 
-__all__ = ["wave_change", "kpi_scores"]
+__all__ = ["wave_change", "wave_snapshot", "kpi_scores"]
 
 _KPI_KINDS = ("mean", "nps", "top_box", "bottom_box")
 
@@ -144,3 +144,30 @@ def wave_change(
             "significant": np.where(np.isfinite(p), p < 1 - level, False),
         }))
     return pd.concat(frames, ignore_index=True)
+
+
+def wave_snapshot(changes: pd.DataFrame, wave=None) -> pd.DataFrame:
+    """One row per KPI for one wave of a :func:`wave_change` table: the estimate, its interval and the change.
+
+    ``wave=None`` takes the latest wave present. Adds ``previous`` (the previous wave's estimate) and
+    ``direction`` ("up", "down" or "no significant change", by the change's test at the table's level).
+
+    >>> df = pd.DataFrame({"wave": [1, 1, 1, 2, 2, 2], "csat": [3, 4, 5, 4, 5, 5]})
+    >>> wave_snapshot(wave_change(df, {"CSAT": "csat"}))[["kpi", "wave", "previous", "direction"]].values.tolist()
+    [['CSAT', 2, 4.0, 'no significant change']]
+    """
+    need = {"kpi", "wave", "estimate", "change", "significant"}
+    if not need <= set(changes.columns):
+        raise ValueError(f"wave_snapshot: expected a wave_change table with columns {sorted(need)}")
+    waves = sorted(changes["wave"].dropna().unique())
+    if not waves:
+        raise ValueError("wave_snapshot: the table has no waves")
+    if wave is None:
+        wave = waves[-1]
+    if wave not in waves:
+        raise ValueError(f"wave_snapshot: wave {wave!r} is not in the data; waves are {list(waves)}")
+    out = changes[changes["wave"] == wave].reset_index(drop=True).copy()
+    out.insert(out.columns.get_loc("change"), "previous", out["estimate"] - out["change"])
+    out["direction"] = np.where(~out["significant"].astype(bool), "no significant change",
+                                np.where(out["change"] > 0, "up", "down"))
+    return out
