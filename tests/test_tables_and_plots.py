@@ -35,3 +35,15 @@ def test_charts_return_closed_figures():
     # bars are drawn in value order and the highlighted one in the warning colour
     labels = [t.get_text() for t in figs[0].axes[0].get_yticklabels()]
     assert labels == ["a", "c", "b"]
+
+
+def test_text_columns_are_left_and_numbers_right_aligned():
+    import re
+
+    st = show(pd.DataFrame({"name": ["a", "b"], "n": [1, 2]}))
+    html = st.to_html()
+    # the table-wide td rule must not set alignment, or it would outrank the per-cell rules
+    assert not re.search(r"td \{[^}]*text-align", html)
+    left = re.findall(r"#T_\w+_row0_col0[^{]*\{[^}]*text-align: left", html)
+    right = re.findall(r"#T_\w+_row0_col1[^{]*\{[^}]*text-align: right", html)
+    assert left and right

@@ -19,7 +19,8 @@ _CSS = [
                                      " padding: 0 0 .3rem 0;"},
     {"selector": "th", "props": "background: #f5f7fa; padding: 4px 8px; text-align: left;"
                                 " border-bottom: 1px solid #d0d7de;"},
-    {"selector": "td", "props": "padding: 4px 8px; border-bottom: 1px solid #eef1f4; text-align: right;"},
+    # no text-align here: "#T_x td" would outrank the per-cell alignment set below (CSS specificity)
+    {"selector": "td", "props": "padding: 4px 8px; border-bottom: 1px solid #eef1f4;"},
 ]
 
 
@@ -46,6 +47,9 @@ def show(df: pd.DataFrame, *, caption: str | None = None, formats: Mapping[str, 
     st = st.format_index(escape="html", axis=0).format_index(escape="html", axis=1)
     st = st.set_table_styles(_CSS)
     text_cols = [c for c in df.columns if c not in numeric] + [c for c in left if c in df.columns]
+    right = [c for c in numeric if c not in text_cols]
+    if right:
+        st = st.set_properties(subset=right, **{"text-align": "right"})
     if text_cols:
         st = st.set_properties(subset=list(dict.fromkeys(text_cols)), **{"text-align": "left"})
     if hide_index:

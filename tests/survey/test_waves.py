@@ -111,3 +111,15 @@ def test_wave_snapshot_picks_the_latest_wave_and_states_the_direction():
     assert wave_snapshot(table, 2)["direction"].tolist() == ["no significant change"]
     with pytest.raises(ValueError, match="waves are"):
         wave_snapshot(table, 7)
+
+
+def test_describe_snapshot_states_estimate_interval_and_verdict():
+    from cfresearch.survey import describe_snapshot, wave_snapshot
+
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"wave": np.repeat([1, 2], 400), "x": np.r_[rng.normal(3, 1, 400), rng.normal(3.5, 1, 400)]})
+    snap = wave_snapshot(wave_change(df, {"X": "x"}, level=0.9))
+    text = describe_snapshot(snap, level=0.9, decimals=2)
+    r = snap.iloc[0]
+    assert text.startswith(f"X: {r.estimate:.2f} (90% CI {r.ci_low:.2f} to {r.ci_high:.2f}); previous wave")
+    assert f"change +{r.change:.2f}" in text and text.endswith("significant)") and "not significant" not in text

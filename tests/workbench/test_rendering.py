@@ -68,3 +68,11 @@ def test_table_of_contents_skips_the_title():
         '<nav class="cfr-toc"><h2>Contents</h2><ol><li class="cfr-toc-2"><a href="#A">A</a></li></ol></nav>'
     )
     assert table_of_contents("<p>none</p>") == ""
+
+
+def test_subsections_nest_so_section_numbers_do_not_skip():
+    body = ('<h2 id="A">A</h2><h3 id="A1">A1</h3><h3 id="A2">A2</h3><h2 id="B">B</h2>')
+    toc = table_of_contents(body)
+    assert toc == ('<nav class="cfr-toc"><h2>Contents</h2><ol><li class="cfr-toc-2"><a href="#A">A</a><ul>'
+                   '<li class="cfr-toc-3"><a href="#A1">A1</a></li><li class="cfr-toc-3"><a href="#A2">A2</a></li>'
+                   '</ul></li><li class="cfr-toc-2"><a href="#B">B</a></li></ol></nav>')

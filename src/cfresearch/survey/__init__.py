@@ -15,15 +15,15 @@ from .ordinal import OrdinalResult, ordinal_regression
 from .reliability import AlphaResult, OmegaResult, cronbach_alpha, omega, reliability_table, scale_scores
 from .segments import profile_table, segment_profiles
 from .verbatims import exemplar_comments, redact
-from .waves import kpi_scores, wave_change, wave_snapshot
+from .waves import describe_snapshot, kpi_scores, wave_change, wave_snapshot
 from .weighting import RakeResult, RakingError, effective_n, kish_deff, post_stratify, rake
 
 __all__ = [
     "AlphaResult", "BannerTable", "Codebook", "CodebookError", "DriverResult", "NPSResult", "NPSTest",
     "OmegaResult", "OrdinalResult", "RakeResult", "RakingError", "Survey", "SurveyDataError", "Variable",
-    "banner", "codebook_yaml_for", "cronbach_alpha", "effective_n", "exemplar_comments", "importance_performance",
-    "key_drivers", "kish_deff", "kpi_scores", "load_survey", "load_targets", "nps", "nps_by", "nps_group", "nps_test",
-    "omega",
-    "ordinal_regression", "post_stratify", "profile_table", "rake", "redact", "reliability_table", "scale_scores",
-    "segment_profiles", "wave_change", "wave_snapshot", "weighted_estimate", "weighted_mean_diff_test",
+    "banner", "codebook_yaml_for", "cronbach_alpha", "describe_snapshot", "effective_n", "exemplar_comments",
+    "importance_performance", "key_drivers", "kish_deff", "kpi_scores", "load_survey", "load_targets", "nps",
+    "nps_by", "nps_group", "nps_test", "omega", "ordinal_regression", "post_stratify", "profile_table", "rake",
+    "redact", "reliability_table", "scale_scores", "segment_profiles", "wave_change", "wave_snapshot",
+    "weighted_estimate", "weighted_mean_diff_test",
 ]

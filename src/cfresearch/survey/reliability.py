@@ -313,7 +313,7 @@ class AlphaResult:
             f"k = {self.k} items, n = {self.n} respondents ({self.nan_policy} handling of missing answers)"
             + (f"; reverse-keyed: {', '.join(rev)}." if rev else "."),
         ]
-        width = max(len(str(i)) for i in self.items["item"])
+        width = max(len(str(i)) + (4 if r else 0) for i, r in zip(self.items["item"], self.items["reversed"]))
         lines.append(f"{'item':<{width}}  {'mean':>5} {'sd':>5} {'r':>5} {'r.drop':>6} {'alpha if deleted':>16}")
         for row in self.items.itertuples(index=False):
             name = f"{row.item}{' (R)' if row.reversed else ''}"

@@ -31,7 +31,7 @@ from scipy import stats
 from cfresearch.survey.estimates import _core, _crit, _resolve_df
 from cfresearch.survey.weighting import RakeResult
 
-__all__ = ["wave_change", "wave_snapshot", "kpi_scores"]
+__all__ = ["describe_snapshot", "wave_change", "wave_snapshot", "kpi_scores"]
 
 _KPI_KINDS = ("mean", "nps", "top_box", "bottom_box")
 
@@ -171,3 +171,22 @@ def wave_snapshot(changes: pd.DataFrame, wave=None) -> pd.DataFrame:
     out["direction"] = np.where(~out["significant"].astype(bool), "no significant change",
                                 np.where(out["change"] > 0, "up", "down"))
     return out
+
+
+def describe_snapshot(snapshot: pd.DataFrame, *, level: float = 0.95, decimals: int = 1) -> str:
+    """One plain-language line per KPI of a :func:`wave_snapshot`: estimate, interval and the change.
+
+    >>> df = pd.DataFrame({"wave": [1, 1, 1, 2, 2, 2], "csat": [3, 4, 5, 4, 5, 5]})
+    >>> print(describe_snapshot(wave_snapshot(wave_change(df, {"CSAT": "csat"}))))
+    CSAT: 4.7 (95% CI 4.1 to 5.3); previous wave 4.0, change +0.7 (p = 0.26, not significant)
+    """
+    lines = []
+    for row in snapshot.itertuples(index=False):
+        f = f"{{:.{decimals}f}}"
+        text = f"{row.kpi}: {f.format(row.estimate)} ({level:.0%} CI {f.format(row.ci_low)} to {f.format(row.ci_high)})"
+        if pd.notna(row.change):
+            verdict = "significant" if row.significant else "not significant"
+            change = ("+" if row.change >= 0 else "") + f.format(row.change)
+            text += f"; previous wave {f.format(row.previous)}, change {change} (p = {row.p_value:.2g}, {verdict})"
+        lines.append(text)
+    return "\n".join(lines)

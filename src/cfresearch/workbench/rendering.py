@@ -79,17 +79,25 @@ def provenance_markdown(manifest: dict[str, Any]) -> str:
 
 
 def table_of_contents(body: str) -> str:
-    """Build a table of contents from the level 1-3 headings nbconvert rendered (with their ids)."""
-    items = []
+    """Build a nested table of contents from the level 2-3 headings nbconvert rendered (with their ids).
+
+    Level-3 headings form a sub-list inside the preceding level-2 item, so section numbers stay 1, 2, 3, ...
+    """
+    sections: list[tuple[str, list[str]]] = []
     for level, anchor, inner in _HEADING.findall(body):
         text = re.sub(r"<a class=\"anchor-link\".*?</a>", "", inner, flags=re.S)
         text = html.unescape(re.sub(r"<[^>]+>", "", text)).strip()
         if not text or level == "1":
             continue
-        items.append(f'<li class="cfr-toc-{level}"><a href="#{anchor}">{html.escape(text)}</a></li>')
-    if not items:
+        link = f'<a href="#{anchor}">{html.escape(text)}</a>'
+        if level == "3" and sections:
+            sections[-1][1].append(f'<li class="cfr-toc-3">{link}</li>')
+        else:
+            sections.append((f'<li class="cfr-toc-{level}">{link}', []))
+    if not sections:
         return ""
-    return '<nav class="cfr-toc"><h2>Contents</h2><ol>' + "".join(items) + "</ol></nav>"
+    items = "".join(head + (f"<ul>{''.join(subs)}</ul>" if subs else "") + "</li>" for head, subs in sections)
+    return '<nav class="cfr-toc"><h2>Contents</h2><ol>' + items + "</ol></nav>"
 
 
 def render_html(notebook: str | Path | nbformat.NotebookNode, output: str | Path | None = None, *,
