@@ -123,3 +123,4 @@ def test_describe_snapshot_states_estimate_interval_and_verdict():
     r = snap.iloc[0]
     assert text.startswith(f"X: {r.estimate:.2f} (90% CI {r.ci_low:.2f} to {r.ci_high:.2f}); previous wave")
     assert f"change +{r.change:.2f}" in text and text.endswith("significant)") and "not significant" not in text
+    assert describe_snapshot(snap, decimals={"X": 3}).startswith(f"X: {r.estimate:.3f} (95% CI")

@@ -32,9 +32,10 @@ impression weakest). ``nps`` 0..10 uses ``η_i + NPS_TYPE_EFFECT[type] + ε'`` w
 customers higher). ``ces`` 1..7 (7 = very easy) is an ordered logit in speed and problem resolution plus a
 channel effect. The "why do you choose us" dichotomies are Bernoulli with logit ``WHY_BASE + segment effects``.
 
-*Comments.* 40 % of respondents comment, praising their best-rated attribute (csat 4-5), criticising their
-worst (csat 1-2) or both (csat 3), from fixed templates; a few mention a staff name, an e-mail address or a
-phone number (to exercise redaction), some contain ``<``, ``&`` and quotes, one a name in decomposed Unicode.
+*Comments.* 40 % of respondents comment, praising their best-rated attribute (csat 4-5 and nps 7-10),
+criticising their worst (csat 1-2 or nps 0-4) or both (otherwise), from fixed templates; a few mention a
+staff name, an e-mail address or a phone number (to exercise redaction), some contain ``<``, ``&`` and
+quotes, one a name in decomposed Unicode.
 
 *Invalid values.* Three attribute ratings of 6, one nps of 11 and one ``why_`` value of 2 are planted and
 listed in ``truth.yaml`` (``invalid_values``), so that loading with ``on_invalid="set_missing"`` has something
@@ -282,7 +283,7 @@ def generate_responses(seed: int = SEED) -> tuple[pd.DataFrame, dict[str, Any]]:
             why_logit[:, list(WHY).index(item)] += eff * (codes[col] == code)
     why = (rng.random((n, len(WHY))) < 1 / (1 + np.exp(-why_logit))).astype(int)
 
-    comment = _comments(rng, ratings, shown, csat)
+    comment = _comments(rng, ratings, shown, csat, nps)
     email_num = rng.choice(np.arange(1000, 100000), size=n, replace=False)
 
     df = pd.DataFrame({
@@ -305,8 +306,9 @@ def generate_responses(seed: int = SEED) -> tuple[pd.DataFrame, dict[str, Any]]:
     return df, truth
 
 
-def _comments(rng: np.random.Generator, ratings: np.ndarray, shown: np.ndarray, csat: np.ndarray) -> np.ndarray:
-    """Template comments tied to the best / worst rated attribute (vectorised over respondents)."""
+def _comments(rng: np.random.Generator, ratings: np.ndarray, shown: np.ndarray, csat: np.ndarray,
+              nps: np.ndarray) -> np.ndarray:
+    """Template comments tied to the respondent's mood and best / worst rated attribute (vectorised)."""
     n = len(csat)
     nouns = np.array([ATTRIBUTES[a][1] for a in ATTR])
     rated = shown != 99
@@ -321,8 +323,9 @@ def _comments(rng: np.random.Generator, ratings: np.ndarray, shown: np.ndarray, 
         t = rng.integers(0, len(templates), n)
         return table[t, a, a if b is None else b]
 
-    text = np.where(csat >= 4, fill(_PRAISE, best), np.where(csat <= 2, fill(_COMPLAINT, worst),
-                                                              fill(_MIXED, best, worst)))
+    happy = (csat >= 4) & (nps >= 7)
+    unhappy = (csat <= 2) | (nps <= 4)
+    text = np.where(happy, fill(_PRAISE, best), np.where(unhappy, fill(_COMPLAINT, worst), fill(_MIXED, best, worst)))
     kind = rng.random(n)
     who = rng.integers(0, len(_NAMES), n)
     name_t = rng.integers(0, len(_NAME_TEMPLATES), n)

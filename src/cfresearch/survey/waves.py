@@ -173,8 +173,10 @@ def wave_snapshot(changes: pd.DataFrame, wave=None) -> pd.DataFrame:
     return out
 
 
-def describe_snapshot(snapshot: pd.DataFrame, *, level: float = 0.95, decimals: int = 1) -> str:
+def describe_snapshot(snapshot: pd.DataFrame, *, level: float = 0.95, decimals: int | Mapping[str, int] = 1) -> str:
     """One plain-language line per KPI of a :func:`wave_snapshot`: estimate, interval and the change.
+
+    ``decimals`` is one number for all KPIs or a mapping KPI -> decimals (others get 1).
 
     >>> df = pd.DataFrame({"wave": [1, 1, 1, 2, 2, 2], "csat": [3, 4, 5, 4, 5, 5]})
     >>> print(describe_snapshot(wave_snapshot(wave_change(df, {"CSAT": "csat"}))))
@@ -182,7 +184,8 @@ def describe_snapshot(snapshot: pd.DataFrame, *, level: float = 0.95, decimals: 
     """
     lines = []
     for row in snapshot.itertuples(index=False):
-        f = f"{{:.{decimals}f}}"
+        places = decimals.get(row.kpi, 1) if isinstance(decimals, Mapping) else decimals
+        f = f"{{:.{places}f}}"
         text = f"{row.kpi}: {f.format(row.estimate)} ({level:.0%} CI {f.format(row.ci_low)} to {f.format(row.ci_high)})"
         if pd.notna(row.change):
             verdict = "significant" if row.significant else "not significant"
