@@ -137,3 +137,10 @@ def test_stale_staging_folders_are_cleaned(project):
     os.utime(stale, (0, 0))
     execution.clean_staging(project / "reports")
     assert not stale.exists()
+
+
+def test_multi_line_errors_keep_their_first_detail_on_the_summary_line():
+    err = "data.csv: 3 problems in the data:\n  row 16, column x: value '2'\n  row 20, column y\nFix it."
+    assert execution._first_lines(err) == ("data.csv: 3 problems in the data: row 16, column x: value '2' "
+                                           "… (2 more line(s) in the executed notebook)")
+    assert execution._first_lines("one line") == "one line"

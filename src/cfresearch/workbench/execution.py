@@ -126,6 +126,13 @@ def plan_run(study: Study, root: Path, *, from_file: dict[str, Any] | None = Non
     return RunPlan(study, root, inject, effective, shown_given, hashes, fingerprint)
 
 
+def _first_lines(error: str, keep: int = 2) -> str:
+    """A multi-line error message on one line: its first ``keep`` lines and how many more there are."""
+    lines = [ln.strip() for ln in error.strip().splitlines() if ln.strip()]
+    text = " ".join(lines[:keep])
+    return text + (f" … ({len(lines) - keep} more line(s) in the executed notebook)" if len(lines) > keep else "")
+
+
 def _error_line(exc: BaseException) -> str:
     ename = getattr(exc, "ename", None)
     if ename:
@@ -225,7 +232,7 @@ def execute(plan: RunPlan, reports: Path, *, force: bool = False, progress: bool
         kept = final / "executed.ipynb"
         shown = kept if kept.exists() else final
         where = f"{'executed notebook' if kept.exists() else 'run folder'}: {display_path(shown, plan.root)}"
-        msg = f"FAILED: {error.splitlines()[0]} ({where})"
+        msg = f"FAILED: {_first_lines(error)} ({where})"
     else:
         msg = f"report: {display_path(final / 'report.html', plan.root)}"
     return RunOutcome(study.name, status, msg, run_id, final, manifest["duration_s"], results)
