@@ -38,9 +38,10 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"{s.name:<16} {s.title}  ({s.notebook.name})")
         if s.description:
             print(f"  {s.description[:150]}")
+        width = max((len(p.name) for p in s.parameters.values()), default=0)
         for p in s.parameters.values():
             t = p.type_name + (" | None" if p.optional else "")
-            print(f"    {p.name:<22} {t:<12} default {p.default!r}" + (f"  # {p.help}" if p.help else ""))
+            print(f"    {p.name:<{width}}  {t:<12} default {p.default!r}" + (f"  # {p.help}" if p.help else ""))
     return EXIT_OK
 
 
