@@ -86,3 +86,13 @@ def test_params_file_errors(tmp_path):
     bad.write_text("- a\n- b\n", encoding="utf-8")
     with pytest.raises(ParameterError, match="expected a mapping"):
         read_params_file(bad)
+
+
+def test_help_of_a_parameter_spread_over_several_lines_is_its_closing_comment(tmp_path, notebook_factory):
+    path = notebook_factory(tmp_path / "nb.ipynb", "T", params=(
+        'cols: list = ["a",  # not the help\n'
+        '               "b"]  # the columns to use\n'
+        'k: int = 2\n'))
+    params = read_parameters(path)
+    assert params["cols"].help == "the columns to use" and params["cols"].default == ["a", "b"]
+    assert params["k"].help == ""

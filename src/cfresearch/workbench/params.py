@@ -128,8 +128,9 @@ def read_parameters(notebook: str | Path) -> dict[str, Parameter]:
             type_name = type(default).__name__
             if type_name not in TYPES:
                 raise NotebookError(f"{where}: default of {name!r} has unsupported type {type_name}")
-        line = lines[stmt.lineno - 1]
-        help_text = line.split("#", 1)[1].strip() if "#" in line[stmt.end_col_offset or 0 :] else ""
+        # the help is the comment after the statement (on its last line, for one spread over several lines)
+        tail = lines[(stmt.end_lineno or stmt.lineno) - 1][stmt.end_col_offset or 0 :]
+        help_text = tail.split("#", 1)[1].strip() if "#" in tail else ""
         params[name] = Parameter(name, type_name, default, help_text, optional or default is None, stmt.lineno)
     return params
 
