@@ -12,24 +12,14 @@ one-factor model, float64), then times, best of 3, on the same data in the same 
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pingouin as pg
+from timing import best_of_3  # bench/timing.py (the script's folder is on sys.path)
 
 from cfresearch.survey.reliability import cronbach_alpha
 
 N, K = 1_000_000, 20
-
-
-def best_of_3(fn):
-    times, out = [], None
-    for _ in range(3):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
 
 
 def main() -> None:

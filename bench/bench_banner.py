@@ -21,19 +21,11 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from timing import best_of_3  # bench/timing.py (the script's folder is on sys.path)
 
 from cfresearch.survey.banner import banner
 
 N, N_CAT, N_NUM = 1_000_000, 14, 6
-
-
-def best_of_3(fn):
-    times, out = [], None
-    for _ in range(3):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
 
 
 def make_data() -> pd.DataFrame:

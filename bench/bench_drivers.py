@@ -11,25 +11,15 @@ Run: ``python bench/bench_drivers.py`` (about a minute). Builds the data once, t
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy.special import gammaln
+from timing import best_of_3  # bench/timing.py (the script's folder is on sys.path)
 
 from cfresearch.survey.drivers import key_drivers
 
 N, P, P_SMALL = 100_000, 15, 8
-
-
-def best_of_3(fn):
-    times, out = [], None
-    for _ in range(3):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
 
 
 def naive_shapley(frame: pd.DataFrame, outcome: str, drivers: list[str]) -> np.ndarray:

@@ -247,7 +247,7 @@ def test_bad_input_is_refused_with_the_column_named(swiss):
         key_drivers(swiss, "Fertility", SWISS_X, method="dominance")
     with pytest.raises(ValueError, match="need at least 7"):
         key_drivers(swiss.head(6), "Fertility", SWISS_X)
-    with pytest.raises(ValueError, match="weights must be finite and >= 0"):
+    with pytest.raises(ValueError, match="weights 'w' must be finite and >= 0"):
         key_drivers(swiss.assign(w=-1.0), "Fertility", SWISS_X, weights="w")
     wide = pd.DataFrame(np.random.default_rng(0).normal(size=(50, 22)), columns=[f"x{i}" for i in range(22)])
     with pytest.raises(ValueError, match="exact Shapley needs 2\\^21 .* use method='johnson'"):

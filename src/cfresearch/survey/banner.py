@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from cfresearch.survey.respondent_weights import weights_array
 from cfresearch.tables import show
 
 __all__ = ["BannerTable", "banner", "column_letters", "rao_scott"]
@@ -77,28 +78,6 @@ def column_letters(k: int) -> list[str]:
                 break
         out.append(s)
     return out
-
-
-def _resolve_weights(df: pd.DataFrame, weights, where: str) -> np.ndarray | None:
-    if weights is None:
-        return None
-    if isinstance(weights, str):
-        if weights not in df.columns:
-            raise ValueError(f"{where}: no weight column {weights!r}; columns are {list(df.columns)}")
-        if not pd.api.types.is_numeric_dtype(df[weights]):
-            raise ValueError(f"{where}: weight column {weights!r} must be numeric; got dtype {df[weights].dtype}")
-        w = df[weights].to_numpy(dtype="float64", na_value=np.nan)
-        name = repr(weights)
-    else:
-        w = np.asarray(weights, dtype="float64").ravel()
-        name = "weights"
-        if w.size != len(df):
-            raise ValueError(f"{where}: weights has {w.size} values; expected one per row ({len(df)})")
-    bad = ~np.isfinite(w) | (w < 0)
-    if bad.any():
-        raise ValueError(f"{where}: {name} must be finite and >= 0; {int(bad.sum())} value(s) are missing, "
-                         f"infinite or negative")
-    return w
 
 
 def _encode(s: pd.Series) -> tuple[np.ndarray, list]:
@@ -528,7 +507,7 @@ def banner(data: pd.DataFrame, stubs: Sequence[str], columns: Sequence[str], *, 
     if missing:
         raise ValueError(f"{where}: no column(s) {missing}; columns are {list(data.columns)}")
     labels = dict(labels or {})
-    w = _resolve_weights(data, weights, where)
+    w = weights_array(data, weights, where=where)
     design = _make_design(data, strata, clusters, fpc, where)
     n = len(data)
 

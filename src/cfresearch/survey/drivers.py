@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaln
 
+from .respondent_weights import weights_array
+
 __all__ = [
     "DriverResult",
     "all_subset_r2",
@@ -146,22 +148,6 @@ def johnson_weights(corr_xx, corr_xy) -> np.ndarray:
 
 
 # ─── data preparation ──────────────────────────────────────────────────────────────────────────────────
-
-
-def _resolve_weights(df: pd.DataFrame, weights, where: str) -> np.ndarray | None:
-    if weights is None:
-        return None
-    if isinstance(weights, str):
-        if weights not in df.columns:
-            raise ValueError(f"{where}: no weight column {weights!r}; columns are {list(df.columns)}")
-        w = df[weights]
-        if not (pd.api.types.is_numeric_dtype(w) or pd.api.types.is_bool_dtype(w)):
-            raise ValueError(f"{where}: weight column {weights!r} must be numeric; got dtype {w.dtype}")
-        return w.to_numpy(dtype="float64", na_value=np.nan)
-    w = np.asarray(weights, dtype="float64").ravel()
-    if w.size != len(df):
-        raise ValueError(f"{where}: weights has {w.size} values; expected one per row ({len(df)})")
-    return w
 
 
 def _numeric_block(df: pd.DataFrame, columns: Sequence[str], where: str) -> np.ndarray:
@@ -346,7 +332,7 @@ def key_drivers(df: pd.DataFrame, outcome: str, drivers: Sequence[str] | Mapping
         raise ValueError(f"{where}: level must be between 0 and 1; got {level!r}")
 
     data = _numeric_block(df, [outcome, *names], where)
-    w = _resolve_weights(df, weights, where)
+    w = weights_array(df, weights, where=where, allow_missing=True)
     keep = ~np.isnan(data).any(axis=1)
     if w is not None:
         keep &= ~np.isnan(w)
@@ -478,7 +464,7 @@ def importance_performance(importance: pd.Series | DriverResult, performance: pd
 
     if isinstance(performance, pd.DataFrame):
         ratings = _numeric_block(performance, drivers, where)
-        w = _resolve_weights(performance, weights, where)
+        w = weights_array(performance, weights, where=where, allow_missing=True)
         w = np.ones(len(ratings)) if w is None else np.where(np.isnan(w), 0.0, w)
         if np.any(w < 0) or not np.all(np.isfinite(w)):
             raise ValueError(f"{where}: weights must be finite and >= 0")

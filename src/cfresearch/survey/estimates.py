@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
+from cfresearch.survey.respondent_weights import weights_array
 from cfresearch.survey.weighting import RakeResult, _factorize
 
 __all__ = ["weighted_estimate", "weighted_mean_diff_test"]
@@ -159,27 +160,11 @@ def _vcov_from_psu_totals(t: np.ndarray, design: _Design) -> np.ndarray:
 
 
 def _weights(data: pd.DataFrame, weights, raking: RakeResult | None) -> np.ndarray:
-    n = len(data)
     if weights is None:
-        if raking is not None:
-            w = raking.weights.to_numpy(dtype=float)
-        else:
-            return np.ones(n)
-        name = "raking.weights"
-    elif isinstance(weights, str):
-        if weights not in data.columns:
-            raise ValueError(f"weights: column {weights!r} not in data")
-        w = data[weights].to_numpy(dtype=float)
-        name = repr(weights)
-    else:
-        w = np.asarray(weights, dtype=float).ravel()
-        name = "array"
-    if w.size != n:
-        raise ValueError(f"weights {name}: expected {n} values (one per row), got {w.size}")
-    bad = ~np.isfinite(w) | (w < 0)
-    if bad.any():
-        raise ValueError(f"weights {name}: {int(bad.sum())} values are missing, infinite or negative")
-    return w
+        if raking is None:
+            return np.ones(len(data))
+        weights = raking.weights.to_numpy(dtype=float)
+    return weights_array(data, weights, where="weights")
 
 
 def _check_raking(data: pd.DataFrame, raking: RakeResult | None) -> None:

@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from cfresearch.survey.respondent_weights import weights_array
+
 __all__ = [
     "RakeResult",
     "RakingError",
@@ -258,24 +260,11 @@ def _match_target_keys(var: str, cats: list, target: Mapping) -> np.ndarray:
 
 
 def _base_weights(data: pd.DataFrame, base_weights) -> np.ndarray:
-    n = len(data)
     if base_weights is None:
-        return np.ones(n)
-    if isinstance(base_weights, str):
-        if base_weights not in data.columns:
-            raise ValueError(f"base_weights: column {base_weights!r} not in data")
-        w = data[base_weights].to_numpy(dtype=float)
-        name = repr(base_weights)
-    else:
-        w = np.asarray(base_weights, dtype=float).ravel()
-        name = "array"
-        if w.size != n:
-            raise ValueError(f"base_weights: expected {n} values (one per row), got {w.size}")
-    if not np.all(np.isfinite(w)) or np.any(w < 0):
-        bad = int((~np.isfinite(w) | (w < 0)).sum())
-        raise ValueError(f"base_weights {name}: {bad} values are missing, infinite or negative")
+        return np.ones(len(data))
+    w = weights_array(data, base_weights, where="rake", what="base_weights")
     if w.sum() <= 0:
-        raise ValueError(f"base_weights {name}: all zero")
+        raise ValueError("rake: base_weights are all zero")
     return w
 
 
