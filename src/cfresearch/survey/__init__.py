@@ -16,7 +16,7 @@ from .reliability import AlphaResult, OmegaResult, cronbach_alpha, omega, reliab
 from .segments import profile_table, segment_profiles
 from .verbatims import exemplar_comments, redact
 from .waves import describe_snapshot, kpi_scores, wave_change, wave_snapshot
-from .weighting import RakeResult, RakingError, effective_n, kish_deff, post_stratify, rake
+from .weighting import RakeResult, RakingError, effective_n, kish_deff, post_stratify, rake, rake_by
 
 __all__ = [
     "AlphaResult", "BannerTable", "Codebook", "CodebookError", "DriverResult", "NPSResult", "NPSTest",
@@ -24,6 +24,6 @@ __all__ = [
     "banner", "codebook_yaml_for", "cronbach_alpha", "describe_snapshot", "effective_n", "exemplar_comments",
     "importance_performance", "key_drivers", "kish_deff", "kpi_scores", "load_survey", "load_targets", "nps",
     "nps_by", "nps_group", "nps_test", "omega", "ordinal_regression", "post_stratify", "profile_table", "rake",
-    "redact", "reliability_table", "scale_scores", "segment_profiles", "wave_change", "wave_snapshot",
-    "weighted_estimate", "weighted_mean_diff_test",
+    "rake_by", "redact", "reliability_table", "scale_scores", "segment_profiles", "wave_change",
+    "wave_snapshot", "weighted_estimate", "weighted_mean_diff_test",
 ]

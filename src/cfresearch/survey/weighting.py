@@ -41,6 +41,7 @@ __all__ = [
     "kish_deff",
     "post_stratify",
     "rake",
+    "rake_by",
 ]
 
 _SHARE_TOL = 1e-6
@@ -527,6 +528,79 @@ def rake(
         worst_margin=worst,
     )
 
+
+
+def rake_by(data: pd.DataFrame, targets: Mapping[str, Mapping[Hashable, float]], by: str, **options) -> RakeResult:
+    """Rake each group of ``by`` (each wave of a tracker, each country) to the same margins, separately.
+
+    Every group is raked with :func:`rake` and the same ``options`` (``base_weights``, ``cap``, ``trim``,
+    ``tol``, ...); share targets are scaled to each group's own sum of base weights, so every group keeps
+    its size and matches the population shares. ``cap`` is relative to each group's mean weight.
+
+    The result is one :class:`RakeResult` for all rows: its calibration model is the raking margins
+    interacted with the groups (block-diagonal margin dummies), so
+    :func:`~cfresearch.survey.estimates.weighted_estimate` with ``raking=`` gives standard errors that
+    account for raking within groups (Deville & Särndal 1992). ``margins`` gains a first column ``by``;
+    ``iterations`` and ``max_deviation`` are the largest over the groups, ``converged`` is True only if
+    every group converged.
+
+    >>> df = pd.DataFrame({"wave": [1, 1, 1, 2, 2], "sex": ["F", "F", "M", "F", "M"]})
+    >>> rake_by(df, {"sex": {"F": 0.5, "M": 0.5}}, "wave").weights.round(2).tolist()
+    [0.75, 0.75, 1.5, 1.0, 1.0]
+    """
+    if by not in data.columns:
+        raise ValueError(f"rake_by: no column {by!r} to rake within; columns are {list(data.columns)}")
+    if options.get("total") is not None:
+        raise ValueError("rake_by: total is not supported; each group keeps its own total (use count targets "
+                         "per group with rake() instead)")
+    codes, groups = pd.factorize(data[by], sort=True)
+    if (codes < 0).any():
+        raise ValueError(f"rake_by: {by!r} has {int((codes < 0).sum())} missing value(s); every row needs a group")
+    bw = options.pop("base_weights", None)
+    if isinstance(bw, str):
+        bw = weights_array(data, bw, where="rake_by", what="base_weights")
+    n = len(data)
+    weights = np.empty(n)
+    base = np.empty(n)
+    cell = np.empty(n, dtype=np.intp)
+    parts, dummies, margins = [], [], []
+    offset = 0
+    for g, group in enumerate(groups):
+        rows = np.flatnonzero(codes == g)
+        sub = data.iloc[rows]
+        try:
+            res = rake(sub, targets, base_weights=None if bw is None else np.asarray(bw)[rows], **options)
+        except ValueError as exc:  # RakingError included: say which group failed
+            raise type(exc)(f"{by} = {group!r}: {exc}") from None
+        weights[rows] = res.weights.to_numpy()
+        base[rows] = res.base_weights
+        cell[rows] = res.cell + offset
+        offset += res.cell_dummies.shape[0]
+        dummies.append(res.cell_dummies)
+        margins.append(res.margins.assign(**{by: group}))
+        parts.append(res)
+    x = np.zeros((offset, sum(d.shape[1] for d in dummies)))
+    r = c = 0
+    for d in dummies:  # block-diagonal: margins interacted with the groups
+        x[r:r + d.shape[0], c:c + d.shape[1]] = d
+        r, c = r + d.shape[0], c + d.shape[1]
+    worst = max(parts, key=lambda res: res.max_deviation)
+    table = pd.concat(margins, ignore_index=True)
+    return RakeResult(
+        weights=pd.Series(weights, index=data.index, name="weight"),
+        iterations=max(res.iterations for res in parts),
+        converged=all(res.converged for res in parts),
+        max_deviation=max(res.max_deviation for res in parts),
+        margins=table[[by, *[col for col in table.columns if col != by]]],
+        variables=parts[0].variables,
+        base_weights=base,
+        cell=cell,
+        cell_dummies=x,
+        method=f"{parts[0].method} within {by}",
+        tol=parts[0].tol,
+        bounds=(min(res.bounds[0] for res in parts), max(res.bounds[1] for res in parts)),
+        worst_margin=worst.worst_margin,
+    )
 
 def _margins_table(variables, cats, cell_codes, sizes, target_totals, grand, cell_n, cell_d, cell_w):
     """Margins from the per-cell count, base-weight and final-weight sums (no further pass over rows)."""
