@@ -18,11 +18,11 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def _paths(args: argparse.Namespace) -> tuple[Path, Path, Path]:
-    from .workbench.studies import project_root
+    from .paths import notebooks_dir, project_root, reports_dir
 
     root = project_root()
-    notebooks = Path(args.notebooks).resolve() if getattr(args, "notebooks", None) else root / "notebooks"
-    reports = Path(args.out).resolve() if getattr(args, "out", None) else root / "reports"
+    notebooks = Path(args.notebooks).resolve() if getattr(args, "notebooks", None) else notebooks_dir(root)
+    reports = Path(args.out).resolve() if getattr(args, "out", None) else reports_dir(root)
     return root, notebooks, reports
 
 
@@ -111,8 +111,8 @@ def cmd_store_outputs(args: argparse.Namespace) -> int:
 
 
 def cmd_sample_data(args: argparse.Namespace) -> int:
+    from .paths import project_root
     from .sample_data import write_all
-    from .workbench.studies import project_root
 
     out = Path(args.out) if args.out else project_root() / "data" / "sample"
     files = write_all(out)

@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from cfresearch.survey.respondent_weights import weights_array
+from cfresearch.checks import weights_array
 from cfresearch.tables import show
 
 __all__ = ["BannerTable", "banner", "column_letters", "rao_scott"]

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaln
 
-from .respondent_weights import weights_array
+from cfresearch.checks import weights_array
 
 __all__ = [
     "DriverResult",

@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
-from cfresearch.survey.respondent_weights import weights_array
+from cfresearch.checks import weights_array
 from cfresearch.survey.weighting import RakeResult, _factorize
 
 __all__ = ["weighted_estimate", "weighted_mean_diff_test"]

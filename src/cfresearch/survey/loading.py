@@ -2,19 +2,12 @@
 
 :func:`load_survey` reads CSV, XLSX (openpyxl), SPSS ``.sav`` (pyreadstat, user-missing codes kept so the
 codebook decides) or Parquet (pyarrow), chosen by the file's suffix, and checks every column the codebook
-declares. All violations are collected into one tidy table (``Survey.issues``) before anything is decided:
-
-========  =============================================================================================
-row       the row as the user finds it in the file: for CSV and XLSX the line / sheet row number counting
-          the header (first data row = 2, i.e. index + 2); for SAV and Parquet the case / record number
-          (first record = 1, i.e. index + 1)
-column    the column name
-value     the offending value as read (text)
-problem   what is wrong, e.g. "outside 1..5", "not a code of region (1=North, 2=South, …)"
-kind      a short problem kind (``out of range``, ``not a code``, ``stray value``, ``not a number``,
-          ``not a date``, ``not positive``, ``required missing``, ``duplicated id``, ``missing column``)
-action    what was done: ``raise``, ``set missing``, ``left missing`` or ``raise (cannot be blanked)``
-========  =============================================================================================
+declares. All violations are collected into one tidy table (``Survey.issues``, the issues table of
+:mod:`cfresearch.data`: row, column, value, problem, kind, action) before anything is decided. Rows are as the
+user finds them in the file (CSV/XLSX line counting the header, SAV/Parquet record number). Problem kinds:
+``out of range``, ``not a code``, ``stray value``, ``not a number``, ``not a date``, ``not positive``,
+``required missing``, ``duplicated id``, ``missing column``; actions: ``raise``, ``set missing``,
+``left missing`` or ``raise (cannot be blanked)``.
 
 ``on_invalid="raise"`` (default) raises :class:`SurveyDataError` naming the file, the number of problems
 and the first ten; ``on_invalid="set_missing"`` blanks the offending cells (NaN) and goes on, counting them in
@@ -42,29 +35,22 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from cfresearch.checks import require_columns
+from cfresearch.data import FORMATS, DataError, file_format, issues_frame, read_table
+from cfresearch.paths import sample_path  # noqa: F401  (used by the examples)
+
 from .codebook import Codebook, CodebookError, Variable, _clean_code, codebook_from_sav
 
 __all__ = ["SurveyDataError", "Survey", "load_survey", "load_targets", "read_table", "FORMATS"]
 
-#: File suffix -> format name, for :func:`read_table`.
-FORMATS: dict[str, str] = {".csv": "CSV", ".xlsx": "XLSX", ".xlsm": "XLSX", ".sav": "SAV", ".parquet": "Parquet",
-                           ".pq": "Parquet"}
-_ISSUE_COLUMNS = ["row", "column", "value", "problem", "kind", "action"]
 _FATAL = ("duplicated id", "missing column")
-_MAX_SHOWN = 10
 
 
-class SurveyDataError(ValueError):
-    """Data that cannot be loaded as the codebook says: the message names the file and the problems.
-
-    ``issues`` holds every problem found (the tidy table described in :mod:`cfresearch.survey.loading`),
-    ``path`` the data file.
+class SurveyDataError(DataError):
+    """Survey data that cannot be loaded as the codebook says (a :class:`cfresearch.data.DataError`): the
+    message names the file and the problems; ``issues`` holds every problem found (the tidy table of
+    :mod:`cfresearch.data`), ``path`` the data file, ``row`` and ``column`` the first problem's position.
     """
-
-    def __init__(self, message: str, *, path: Path | None = None, issues: pd.DataFrame | None = None):
-        super().__init__(message)
-        self.path = path
-        self.issues = issues if issues is not None else pd.DataFrame(columns=_ISSUE_COLUMNS)
 
 
 @dataclass
@@ -74,7 +60,7 @@ class Survey:
     data: pd.DataFrame
     codebook: Codebook
     source: Path
-    issues: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_ISSUE_COLUMNS))
+    issues: pd.DataFrame = field(default_factory=issues_frame)
     n_set_missing: int = 0
     extra_columns: list[str] = field(default_factory=list)
 
@@ -123,50 +109,8 @@ class Survey:
 
 
 def _need_column(df: pd.DataFrame, col: str, where: str) -> str:
-    if col not in df.columns:
-        raise ValueError(f"{where}: no column {col!r} in the data; columns are {list(df.columns)}")
+    require_columns(df, [col], where=where)
     return col
-
-
-def _check_path(path: Path) -> str:
-    fmt = FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise SurveyDataError(f"{path}: unsupported file type {path.suffix!r}; expected one of "
-                              f"{', '.join(sorted(FORMATS))}", path=path)
-    if not path.is_file():
-        raise SurveyDataError(f"{path}: data file not found", path=path)
-    return fmt
-
-
-# ─── reading ─────────────────────────────────────────────────────────────────────────────────────────
-
-
-def read_table(path: str | Path, text_columns: list[str] | None = None) -> tuple[pd.DataFrame, int]:
-    """Read a data file as it is, by suffix; return the frame and the offset from index to the user's row
-    number (2 for CSV/XLSX, whose header is line 1; 1 for SAV/Parquet records).
-
-    In CSV only empty cells are missing (a comment reading "NA" stays text) and ``text_columns`` are read
-    as text (ids keep leading zeros); other columns are parsed as numbers where every cell is one, and
-    kept as text otherwise, for validation to report. SAV is read with ``user_missing=True`` and without
-    applying value labels, so codes stay codes.
-    """
-    path = Path(path)
-    fmt = _check_path(path)
-    try:
-        if fmt == "CSV":
-            header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
-            dtype = {c: str for c in text_columns or () if c in header}
-            return pd.read_csv(path, dtype=dtype, keep_default_na=False, na_values=[""], encoding="utf-8-sig"), 2
-        if fmt == "XLSX":
-            return pd.read_excel(path, dtype=object, engine="openpyxl"), 2
-        if fmt == "SAV":
-            import pyreadstat
-
-            df, _ = pyreadstat.read_sav(str(path), user_missing=True)
-            return df, 1
-        return pd.read_parquet(path), 1
-    except Exception as exc:  # each reader has its own error types; all mean "unreadable"
-        raise SurveyDataError(f"{path}: cannot read as {fmt} ({exc.__class__.__name__}: {exc})", path=path) from exc
 
 
 # ─── per-column validation and conversion ────────────────────────────────────────────────────────────
@@ -329,31 +273,43 @@ def load_survey(data_path: str | Path, codebook_path: str | Path | None = None, 
     Returns a :class:`Survey`. Row numbers in ``issues`` are as the user finds them in the file: CSV/XLSX line
     numbers counting the header (index + 2), SAV/Parquet record numbers (index + 1).
 
-    >>> s = load_survey("data/sample/survey/responses.csv", on_invalid="set_missing")  # doctest: +SKIP
-    >>> s.validation_summary()  # doctest: +SKIP
+    >>> s = load_survey(sample_path("survey", "responses.csv"), on_invalid="set_missing")
+    >>> s.validation_summary()[["kind", "problems", "set_missing"]]
+               kind  problems  set_missing
+    0   stray value         1            1
+    1  out of range         4            4
     """
     if on_invalid not in ("raise", "set_missing"):
-        raise ValueError(f"on_invalid must be 'raise' or 'set_missing', got {on_invalid!r}")
+        raise ValueError(f"load_survey: on_invalid must be 'raise' or 'set_missing'; got {on_invalid!r}")
     data_path = Path(data_path)
-    _check_path(data_path)
+    file_format(data_path, SurveyDataError)
     cb = _resolve_codebook(data_path, codebook_path, codebook)
-    raw, offset = read_table(data_path, text_columns=cb.of_type("id", "pii", "open", "date"))
-    rows = raw.index.to_numpy() + offset
-    raw = raw.set_axis(pd.RangeIndex(len(raw)), axis=0)
-
+    table = read_table(data_path, text_columns=cb.of_type("id", "pii", "open", "date"), error=SurveyDataError)
+    raw, rows = table.data, table.rows
     present = [n for n in cb.variables if n in raw.columns]
-    absent = [n for n in cb.variables if n not in raw.columns]
     if not present:
         raise SurveyDataError(f"{data_path}: the codebook {cb.source or ''} does not match this data: none of its "
                               f"{len(cb.variables)} variables is a column (columns are {list(raw.columns)[:12]})",
                               path=data_path)
-
-    frames = [pd.DataFrame({"row": pd.array([], dtype="int64"), "column": [], "value": [], "problem": [],
-                            "kind": [], "action": []})]
-    if absent:
-        frames.append(pd.DataFrame({"row": 0, "column": absent, "value": "", "problem": "column missing from data",
-                                    "kind": "missing column", "action": ""}))
     checked = {name: _check_column(raw[name], cb.variables[name], rows, cb) for name in present}
+    issues = _issues_table(raw, rows, cb, checked, absent=[n for n in cb.variables if n not in raw.columns])
+    fatal = _decide_actions(issues, on_invalid)
+    if fatal or (on_invalid == "raise" and len(issues)):
+        hint = ("Duplicated ids and missing columns must be fixed in the data or the codebook." if fatal else
+                "Fix the data, or load with on_invalid='set_missing' to blank the offending cells.")
+        raise SurveyDataError.from_issues(data_path, issues, hint=hint)
+    data, n_blank = _converted(raw, cb, checked)
+    return Survey(data=data, codebook=cb, source=data_path, issues=issues, n_set_missing=n_blank,
+                  extra_columns=[c for c in raw.columns if c not in cb.variables])
+
+
+def _issues_table(raw: pd.DataFrame, rows: np.ndarray, cb: Codebook, checked: dict[str, _Column],
+                  absent: list[str]) -> pd.DataFrame:
+    """Every problem of every checked column (and the columns missing from the data), by row then codebook order."""
+    frames = [issues_frame()]
+    if absent:
+        frames.append(issues_frame([{"row": 0, "column": c, "problem": "column missing from data",
+                                     "kind": "missing column"} for c in absent]))
     for name, col in checked.items():
         for mask, problem, kind in col.checks:
             idx = np.flatnonzero(mask.to_numpy())
@@ -362,23 +318,23 @@ def load_survey(data_path: str | Path, codebook_path: str | Path | None = None, 
             frames.append(pd.DataFrame({"row": rows[idx], "column": name, "value": value,
                                         "problem": np.asarray(prob, dtype=object) if isinstance(prob, pd.Series)
                                         else prob, "kind": kind, "action": ""}))
-    issues = pd.concat(frames, ignore_index=True)
-    issues["value"] = issues["value"].astype(object).where(issues["value"].notna(), "")
+    issues = issues_frame(pd.concat(frames, ignore_index=True))
     order = {n: i for i, n in enumerate(cb.variables)}
-    issues = (issues.assign(_c=issues["column"].map(order)).sort_values(["row", "_c"], kind="stable")
-              .drop(columns="_c").reset_index(drop=True))
-    issues["row"] = issues["row"].astype("int64")
+    return (issues.assign(_c=issues["column"].map(order)).sort_values(["row", "_c"], kind="stable")
+            .drop(columns="_c").reset_index(drop=True))
 
+
+def _decide_actions(issues: pd.DataFrame, on_invalid: str) -> bool:
+    """Fill the ``action`` column in place; True when some problem cannot be fixed by blanking a cell."""
     fatal = issues["kind"].isin(_FATAL)
     fixable = ~fatal & issues["kind"].ne("required missing")
-    if on_invalid == "raise":
-        issues["action"] = "raise"
-    else:
-        issues["action"] = np.where(fixable, "set missing", "left missing")
+    issues["action"] = "raise" if on_invalid == "raise" else np.where(fixable, "set missing", "left missing")
     issues.loc[fatal, "action"] = "raise (cannot be blanked)"
-    if fatal.any() or (on_invalid == "raise" and len(issues)):
-        raise SurveyDataError(_message(data_path, issues, fatal.any()), path=data_path, issues=issues)
+    return bool(fatal.any())
 
+
+def _converted(raw: pd.DataFrame, cb: Codebook, checked: dict[str, _Column]) -> tuple[pd.DataFrame, int]:
+    """The data in analysis types, with every fixable problem's cell blanked; and how many were blanked."""
     data = raw.copy()
     n_blank = 0
     for name, col in checked.items():
@@ -388,9 +344,7 @@ def load_survey(data_path: str | Path, codebook_path: str | Path | None = None, 
                 blank |= mask
         n_blank += int(blank.sum())
         data[name] = _finish(col, cb.variables[name], cb, blank)
-    extra = [c for c in raw.columns if c not in cb.variables]
-    return Survey(data=data, codebook=cb, source=data_path, issues=issues, n_set_missing=n_blank,
-                  extra_columns=extra)
+    return data, n_blank
 
 
 def _resolve_codebook(data_path: Path, codebook_path: str | Path | None, codebook: Codebook | None) -> Codebook:
@@ -409,22 +363,6 @@ def _resolve_codebook(data_path: Path, codebook_path: str | Path | None, codeboo
     except CodebookError as exc:
         raise SurveyDataError(str(exc), path=Path(codebook_path) if codebook_path else data_path) from exc
     raise SurveyDataError(f"{data_path}: no codebook given and no codebook.yaml beside the data", path=data_path)
-
-
-def _message(path: Path, issues: pd.DataFrame, fatal: bool) -> str:
-    n = len(issues)
-    shown = issues.sort_values("action", key=lambda a: a.ne("raise (cannot be blanked)"), kind="stable")
-    shown = shown.head(_MAX_SHOWN)
-    lines = [
-        (f"column {r.column}: {r.problem}" if r.kind == "missing column"
-         else f"row {r.row}, column {r.column}: value {r.value!r} — {r.problem}")
-        for r in shown.itertuples(index=False)
-    ]
-    head = f"{path}: {n} problem{'s' * (n != 1)} in the data"
-    tail = (f"\n  … and {n - _MAX_SHOWN} more (see the exception's .issues)" if n > _MAX_SHOWN else "")
-    hint = ("\nDuplicated ids and missing columns must be fixed in the data or the codebook." if fatal else
-            "\nFix the data, or load with on_invalid='set_missing' to blank the offending cells.")
-    return head + ":\n  " + "\n  ".join(lines) + tail + hint
 
 
 # ─── population targets ──────────────────────────────────────────────────────────────────────────────

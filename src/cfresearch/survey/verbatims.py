@@ -1,37 +1,21 @@
 """Open-ended answers for reports: pick exemplar comments and redact personal identifiers first.
 
 Comments come from respondents, so they may carry e-mail addresses, phone numbers, web addresses or
-card/account numbers. :func:`redact` masks those before a comment can reach a shared report, and
-:func:`exemplar_comments` returns plain text (tables in reports escape it when rendering).
+card/account numbers. :func:`cfresearch.privacy.redact` masks those before a comment can reach a shared
+report, and :func:`exemplar_comments` returns plain text (tables in reports escape it when rendering).
 """
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 
-_PATTERNS = [
-    ("[email]", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
-    ("[web address]", re.compile(r"\b(?:https?://|www\.)\S+", re.I)),
-    ("[number]", re.compile(r"(?<!\w)(?:\+?\d[\d ()./-]{6,}\d)(?!\w)")),
-]
+from cfresearch.checks import require_columns
+from cfresearch.privacy import redact
 
+__all__ = ["exemplar_comments", "redact"]
 
-def redact(text: str) -> str:
-    """Mask e-mail addresses, web addresses and long digit runs (phone, card, account numbers).
-
-    >>> redact("Call me on +44 20 7946 0958 or mail a.b@example.org")
-    'Call me on [number] or mail [email]'
-    """
-    out = str(text)
-    for token, pattern in _PATTERNS:
-        out = pattern.sub(token, out)
-    return out
-
-
-def exemplar_comments(df: pd.DataFrame, text: str, *, by: str | None = None, n: int = 8,
+def exemplar_comments(data: pd.DataFrame, text: str, *, by: str | None = None, n: int = 8,
                       min_words: int = 4, seed: int = 0, redact_identifiers: bool = True,
                       columns: list[str] | None = None) -> pd.DataFrame:
     """A reproducible sample of substantive comments (at least ``min_words`` words), spread over ``by``.
@@ -39,12 +23,11 @@ def exemplar_comments(df: pd.DataFrame, text: str, *, by: str | None = None, n: 
     Returns a DataFrame with the comment (redacted unless ``redact_identifiers=False``), the ``by``
     group and any extra ``columns`` (e.g. the NPS score). Respondent ids are never included.
     """
-    if text not in df.columns:
-        raise ValueError(f"exemplar_comments: no column {text!r}; columns are {list(df.columns)}")
+    require_columns(data, [text, *([by] if by else []), *(columns or [])], where="exemplar_comments")
     if n < 0:
         raise ValueError("exemplar_comments: n must be >= 0")
     keep = [c for c in [by, *(columns or [])] if c]
-    d = df[[text, *keep]].copy()
+    d = data[[text, *keep]].copy()
     d[text] = d[text].astype("string").str.strip()
     d = d[d[text].notna() & (d[text].str.split().str.len() >= min_words)]
     if d.empty or n == 0:

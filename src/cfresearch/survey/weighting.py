@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from cfresearch.survey.respondent_weights import weights_array
+from cfresearch.checks import weights_array
 
 __all__ = [
     "RakeResult",

@@ -8,12 +8,13 @@ paragraph after it (or ``metadata.cfresearch.description``).
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+
+from cfresearch.paths import project_root  # noqa: F401  (the workbench's public name)
 
 from .errors import NotebookError, StudyNotFound
 from .params import Parameter, read_parameters
@@ -26,20 +27,6 @@ class Study:
     title: str
     description: str
     parameters: dict[str, Parameter] = field(default_factory=dict)
-
-
-def project_root(start: str | Path | None = None) -> Path:
-    """The project folder: ``$CFRESEARCH_HOME`` or the nearest parent of ``start`` holding ``notebooks/``."""
-    env = os.environ.get("CFRESEARCH_HOME")
-    if env:
-        return Path(env).resolve()
-    here = Path(start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / "notebooks").is_dir():
-            return folder
-    raise NotebookError(
-        f"no notebooks/ folder in {here} or its parents; run from the project folder or set CFRESEARCH_HOME"
-    )
 
 
 def _describe(nb: nbformat.NotebookNode, fallback: str) -> tuple[str, str]:

@@ -1,0 +1,194 @@
+"""Reading raw data files, and the one error every package raises for bad data.
+
+Every loader in cfresearch (survey responses, transcripts, ledgers) reports bad input the same way: a
+:class:`DataError` whose message names the file, the row and the column and says what was expected, and
+whose ``issues`` attribute holds every problem found, as a tidy table:
+
+========  =============================================================================================
+row       the row as the user finds it in the file: for CSV and XLSX the line / sheet row counting the
+          header (first data row = 2); for SAV and Parquet the record number (first record = 1); for text
+          formats (transcripts) the line; 0 when the problem is not one row's (a missing column)
+column    the column (or field) name
+value     the offending value as read (text)
+problem   what is wrong and what was expected, e.g. "outside 1..5"
+kind      a short problem kind for counting (``out of range``, ``not a code``, ``missing column``, ...)
+action    what was done: ``raise``, ``set missing``, ``left missing``, ``excluded``, ...
+========  =============================================================================================
+
+:func:`read_table` reads CSV, XLSX, SPSS ``.sav`` and Parquet by suffix, as they are (no conversion), and
+returns a :class:`RawTable` that knows each row's number in the file, so that validation can point at it.
+The raw file is only ever read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .paths import sample_path  # noqa: F401  (used by the examples)
+
+__all__ = ["DataError", "FORMATS", "ISSUE_COLUMNS", "RawTable", "file_format", "issues_frame", "read_table"]
+
+#: File suffix -> format name, for :func:`read_table`.
+FORMATS: dict[str, str] = {".csv": "CSV", ".xlsx": "XLSX", ".xlsm": "XLSX", ".sav": "SAV", ".parquet": "Parquet",
+                           ".pq": "Parquet"}
+
+#: The columns of every issues table, in order.
+ISSUE_COLUMNS = ["row", "column", "value", "problem", "kind", "action"]
+
+_MAX_SHOWN = 10
+
+
+def issues_frame(rows: list[dict] | pd.DataFrame | None = None) -> pd.DataFrame:
+    """An issues table with the standard columns (missing columns filled: value "", action "").
+
+    >>> issues_frame([{"row": 3, "column": "age", "value": "x", "problem": "not a number", "kind": "not a number"}])
+       row column value       problem          kind action
+    0    3    age     x  not a number  not a number
+    """
+    frame = pd.DataFrame(rows if rows is not None else [], columns=None if rows is not None else ISSUE_COLUMNS)
+    for col, default in (("row", 0), ("column", ""), ("value", ""), ("problem", ""), ("kind", ""), ("action", "")):
+        if col not in frame.columns:
+            frame[col] = default
+        elif col == "row":
+            frame[col] = frame[col].fillna(0)
+        else:
+            frame[col] = frame[col].astype(object).where(frame[col].notna(), default)
+    frame = frame[ISSUE_COLUMNS].copy()
+    frame["row"] = frame["row"].astype("int64")
+    return frame
+
+
+def _issue_line(issue) -> str:
+    if not issue.row:
+        return f"column {issue.column}: {issue.problem}"
+    where = f"row {issue.row}, column {issue.column}" if issue.column else f"row {issue.row}"
+    value = f": value {issue.value!r} — " if issue.value != "" else ": "
+    return where + value + str(issue.problem)
+
+
+class DataError(ValueError):
+    """Input data that cannot be used as it is: the message names the file, row and column and what was
+    expected; ``issues`` holds every problem found (see the module docstring), ``path`` the file, and
+    ``row`` / ``column`` the first problem's position (None when the problem is the whole file's).
+
+    >>> err = DataError.from_issues("ledger.csv", issues_frame([
+    ...     {"row": 7, "column": "revenue", "value": "-5", "problem": "negative revenue (expected >= 0)"}]))
+    >>> print(err)
+    ledger.csv: 1 problem in the data:
+      row 7, column revenue: value '-5' — negative revenue (expected >= 0)
+    >>> err.row, err.column
+    (7, 'revenue')
+    """
+
+    def __init__(self, message: str, *, path: str | Path | None = None, issues: pd.DataFrame | None = None,
+                 row: int | None = None, column: str | None = None):
+        super().__init__(message)
+        self.path = Path(path) if path is not None else None
+        self.issues = issues_frame(issues) if issues is not None else issues_frame()
+        first = self.issues.iloc[0] if len(self.issues) else None
+        self.row = row if row is not None else (int(first["row"]) or None if first is not None else None)
+        self.column = column if column is not None else (str(first["column"]) or None if first is not None
+                                                         else None)
+
+    @classmethod
+    def from_issues(cls, path: str | Path | None, issues: pd.DataFrame, *, hint: str = "",
+                    what: str = "in the data", max_shown: int = _MAX_SHOWN) -> DataError:
+        """The error for a table of issues, with the one message every package uses: the file and the count,
+        then up to ``max_shown`` issues (those that could not be fixed first), then ``hint`` (what to do)."""
+        issues = issues_frame(issues)
+        n = len(issues)
+        shown = issues.sort_values("action", key=lambda a: ~a.astype(str).str.startswith("raise ("), kind="stable")
+        lines = [_issue_line(r) for r in shown.head(max_shown).itertuples(index=False)]
+        head = f"{path}: " if path is not None else ""
+        text = f"{head}{n} problem{'s' * (n != 1)} {what}:\n  " + "\n  ".join(lines)
+        if n > max_shown:
+            text += f"\n  … and {n - max_shown} more (see the exception's .issues)"
+        if hint:
+            text += "\n" + hint
+        return cls(text, path=path, issues=issues)
+
+    @classmethod
+    def at(cls, path: str | Path | None, row: int, column: str, problem: str, *, value="", kind: str = "",
+           hint: str = "") -> DataError:
+        """The error for one problem at one row and column (a one-row issues table)."""
+        issues = issues_frame([{"row": row, "column": column, "value": "" if value is None else str(value),
+                                "problem": problem, "kind": kind or problem, "action": "raise"}])
+        return cls.from_issues(path, issues, hint=hint)
+
+
+def file_format(path: str | Path, error: type[DataError] = DataError) -> str:
+    """The format of ``path`` by its suffix (see :data:`FORMATS`), checked to exist; else ``error``.
+
+    >>> file_format("responses.txt")
+    Traceback (most recent call last):
+    ...
+    cfresearch.data.DataError: responses.txt: unsupported file type '.txt'; expected one of .csv, .parquet, ...
+    """
+    path = Path(path)
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise error(f"{path}: unsupported file type {path.suffix!r}; expected one of {', '.join(sorted(FORMATS))}",
+                    path=path)
+    if not path.is_file():
+        raise error(f"{path}: data file not found", path=path)
+    return fmt
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A data file read as it is: the frame (index 0..n-1), where it came from, and each row's number in it."""
+
+    data: pd.DataFrame
+    path: Path
+    format: str
+    first_row: int  # the number of the first data row in the file (2 for CSV/XLSX under a header, 1 for records)
+
+    @property
+    def rows(self) -> np.ndarray:
+        """The file's row number of every row of ``data``: line / sheet row for CSV and XLSX, record for
+        SAV and Parquet."""
+        return np.arange(len(self.data), dtype=np.int64) + self.first_row
+
+    def row_of(self, position: int) -> int:
+        """The file's row number of the row at ``position`` (0-based) of ``data``."""
+        return int(position) + self.first_row
+
+
+def read_table(path: str | Path, text_columns: list[str] | None = None, *,
+               error: type[DataError] = DataError) -> RawTable:
+    """Read a data file as it is, by suffix (CSV, XLSX, SAV, Parquet), into a :class:`RawTable`.
+
+    In CSV only empty cells are missing (a comment reading "NA" stays text) and ``text_columns`` are read as
+    text (ids keep leading zeros); other columns are parsed as numbers where every cell is one and kept as
+    text otherwise, for validation to report. XLSX cells are read as objects. SAV is read with
+    ``user_missing=True`` and without applying value labels, so codes stay codes. A file that cannot be read
+    raises ``error`` (a :class:`DataError`) naming the file and the reader's complaint.
+
+    >>> t = read_table(sample_path("survey", "responses.csv"))
+    >>> t.format, t.row_of(0), len(t.data) > 1000
+    ('CSV', 2, True)
+    """
+    path = Path(path)
+    fmt = file_format(path, error)
+    try:
+        if fmt == "CSV":
+            header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
+            dtype = {c: str for c in text_columns or () if c in header}
+            frame, first = pd.read_csv(path, dtype=dtype, keep_default_na=False, na_values=[""],
+                                       encoding="utf-8-sig"), 2
+        elif fmt == "XLSX":
+            frame, first = pd.read_excel(path, dtype=object, engine="openpyxl"), 2
+        elif fmt == "SAV":
+            import pyreadstat
+
+            frame, first = pyreadstat.read_sav(str(path), user_missing=True)[0], 1
+        else:
+            frame, first = pd.read_parquet(path), 1
+    except Exception as exc:  # each reader has its own error types; all mean "unreadable"
+        raise error(f"{path}: cannot read as {fmt} ({exc.__class__.__name__}: {exc})", path=path) from exc
+    return RawTable(frame.set_axis(pd.RangeIndex(len(frame)), axis=0), path, fmt, first)
+
