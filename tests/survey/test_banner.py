@@ -58,7 +58,7 @@ def survey() -> pd.DataFrame:
     return d
 
 
-def _cell(tab, stub, row, column, field="value"):
+def _cell(tab, stub, row, column, field="estimate"):
     f = tab.to_frame()
     return f.loc[(f["stub"] == stub) & (f["row"] == row) & (f["column"] == column), field].item()
 
@@ -83,11 +83,11 @@ def test_rao_scott_matches_r_svychisq_on_apiclus1(apiclus1):
     assert chi["pearson"] == pytest.approx(11.941, abs=5e-4)
     assert chi["p_first_order"] == pytest.approx(0.005553, abs=5e-7)
     # R: svytable(~sch.wide+stype, dclus1): No/E 406.1640, Yes/E 4467.8035, No/M 270.7760; svymean(~api00) 644.17
-    assert _cell(tab, "sch.wide", "No", "E") * _cell(tab, "sch.wide", "No", "E", "base_weighted") / 100 == \
+    assert _cell(tab, "sch.wide", "No", "E") * _cell(tab, "sch.wide", "No", "E", "sum_w") / 100 == \
         pytest.approx(406.1640, abs=1e-3)
-    assert _cell(tab, "sch.wide", "Yes", "E") * _cell(tab, "sch.wide", "Yes", "E", "base_weighted") / 100 == \
+    assert _cell(tab, "sch.wide", "Yes", "E") * _cell(tab, "sch.wide", "Yes", "E", "sum_w") / 100 == \
         pytest.approx(4467.8035, abs=1e-3)
-    assert _cell(tab, "sch.wide", "No", "M") * _cell(tab, "sch.wide", "No", "M", "base_weighted") / 100 == \
+    assert _cell(tab, "sch.wide", "No", "M") * _cell(tab, "sch.wide", "No", "M", "sum_w") / 100 == \
         pytest.approx(270.7760, abs=1e-3)
     means = banner(apiclus1, ["api00"], ["stype"], weights="pw")
     assert _cell(means, "api00", "Mean", "Total") == pytest.approx(644.17, abs=5e-3)
@@ -148,18 +148,17 @@ def test_column_percentages_means_and_bases(survey):
         sub = d[d["customer_type"] == seg]
         share = sub.loc[sub["sat"] == "Satisfied", "w"].sum() / sub["w"].sum()
         assert _cell(tab, "sat", "Satisfied", seg) == pytest.approx(100 * share, rel=1e-12)
-        assert _cell(tab, "sat", "Satisfied", seg, "base_unweighted") == len(sub)
-        assert _cell(tab, "sat", "Satisfied", seg, "base_effective") == pytest.approx(
+        assert _cell(tab, "sat", "Satisfied", seg, "n") == len(sub)
+        assert _cell(tab, "sat", "Satisfied", seg, "effective_n") == pytest.approx(
             sub["w"].sum() ** 2 / (sub["w"] ** 2).sum(), rel=1e-12)
         ok = sub["score"].notna()
         assert _cell(tab, "score", "Mean", seg) == pytest.approx(np.average(sub.loc[ok, "score"],
                                                                             weights=sub.loc[ok, "w"]), rel=1e-12)
-        assert _cell(tab, "score", "Mean", seg, "base_unweighted") == ok.sum()
-    total = tab.to_frame().query("stub == 'sat' and column == 'Total'")["value"]
+        assert _cell(tab, "score", "Mean", seg, "n") == ok.sum()
+    total = tab.to_frame().query("stub == 'sat' and column == 'Total'")["estimate"]
     assert total.sum() == pytest.approx(100.0)
-    assert list(tab.to_frame().columns) == ["stub", "row", "statistic", "banner", "column", "letter", "value",
-                                            "base_unweighted", "base_weighted", "base_effective", "sig_letters",
-                                            "low_base"]
+    assert list(tab.to_frame().columns) == ["stub", "row", "measure", "banner", "column", "letter", "estimate",
+                                            "n", "sum_w", "effective_n", "sig_letters", "low_base"]
 
 
 def test_multi_response_base_is_respondents_who_answered(survey):
@@ -169,10 +168,10 @@ def test_multi_response_base_is_respondents_who_answered(survey):
     for g in ["Female", "Male"]:
         sub = survey[answered & (survey["gender"] == g)]
         assert _cell(tab, "why", "Price", g) == pytest.approx(100 * sub["why_price"].mean(), rel=1e-12)
-        assert _cell(tab, "why", "Staff", g, "base_unweighted") == len(sub)
+        assert _cell(tab, "why", "Staff", g, "n") == len(sub)
     tot = tab.to_frame().query("column == 'Total'")
-    assert tot["base_unweighted"].tolist() == [answered.sum()] * 2
-    assert tot["value"].sum() > 0  # items are not exclusive: percentages need not add to 100
+    assert tot["n"].tolist() == [answered.sum()] * 2
+    assert tot["estimate"].sum() > 0  # items are not exclusive: percentages need not add to 100
     assert tab.chi2.empty  # no whole-table test for a multi-response set
 
 
@@ -287,6 +286,6 @@ def test_letters_and_errors():
 def test_missing_banner_values_count_in_total_only():
     d = pd.DataFrame({"g": pd.Categorical(["a", "b", None] * 20), "y": [1.0, 2.0, 3.0] * 20})
     tab = banner(d, ["y"], ["g"])
-    assert _cell(tab, "y", "Mean", "Total", "base_unweighted") == 60
-    assert _cell(tab, "y", "Mean", "a", "base_unweighted") == 20
+    assert _cell(tab, "y", "Mean", "Total", "n") == 60
+    assert _cell(tab, "y", "Mean", "a", "n") == 20
     assert _cell(tab, "y", "Mean", "Total") == pytest.approx(2.0)

@@ -132,7 +132,7 @@ def test_nps_by_segments_vs_rest_and_reference():
         mine = d[ok & (d["seg"] == s)]["nps"]
         rest = d[ok & (d["seg"] != s)]["nps"]
         t = nps_test(mine, rest)
-        assert (row["score"], row["diff"], row["se"], row["p"]) == pytest.approx(
+        assert (row["estimate"], row["diff"], row["diff_se"], row["p"]) == pytest.approx(
             (nps(mine).score, t.diff, t.se, t.p), rel=1e-10)
         r = nps(mine)
         assert (row["ci_low"], row["ci_high"]) == pytest.approx((r.ci_low, r.ci_high), rel=1e-10)

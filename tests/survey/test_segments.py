@@ -35,18 +35,18 @@ def test_unweighted_tests_match_scipy(data):
     spend = prof[prof["variable"] == "spend"]
     f, p = stats.f_oneway(*[g["spend"] for _, g in data.groupby("segment", observed=True)])
     assert spend["test"].unique().tolist() == ["ANOVA F"]
-    assert (spend["test_statistic"].iloc[0], spend["p"].iloc[0]) == pytest.approx((f, p), rel=1e-10)
+    assert (spend["statistic"].iloc[0], spend["p"].iloc[0]) == pytest.approx((f, p), rel=1e-10)
     x2, p2, dof, _ = stats.chi2_contingency(pd.crosstab(data["channel"], data["segment"]), correction=False)
     ch = prof[prof["variable"] == "channel"]
-    assert (ch["test_statistic"].iloc[0], ch["df1"].iloc[0], ch["p"].iloc[0]) == pytest.approx((x2, dof, p2))
+    assert (ch["statistic"].iloc[0], ch["df1"].iloc[0], ch["p"].iloc[0]) == pytest.approx((x2, dof, p2))
     assert ch["significant"].iloc[0] == (p2 < 0.05)
     # values and differences from the total
     prem = data[data["segment"] == "Premium"]
     row = spend.set_index("segment").loc["Premium"]
-    assert row["value"] == pytest.approx(prem["spend"].mean())
+    assert row["estimate"] == pytest.approx(prem["spend"].mean())
     assert row["diff_from_total"] == pytest.approx(prem["spend"].mean() - data["spend"].mean())
-    assert row["base"] == len(prem)
-    online = ch[(ch["segment"] == "Family") & (ch["category"] == "Online")]["value"].item()
+    assert row["n"] == len(prem)
+    online = ch[(ch["segment"] == "Family") & (ch["category"] == "Online")]["estimate"].item()
     fam = data[data["segment"] == "Family"]
     assert online == pytest.approx(100 * (fam["channel"] == "Online").mean())
 
@@ -55,10 +55,10 @@ def test_weighted_means_test_matches_statsmodels_wls(data):
     prof = segment_profiles(data, "segment", ["csat"], weights="w")
     fit = sm.WLS(data["csat"], pd.get_dummies(data["segment"], dtype=float), weights=data["w"]).fit()
     ft = fit.f_test(np.array([[1.0, -1.0, 0.0], [1.0, 0.0, -1.0]]))
-    assert prof["test_statistic"].iloc[0] == pytest.approx(float(ft.fvalue), rel=1e-9)
+    assert prof["statistic"].iloc[0] == pytest.approx(float(ft.fvalue), rel=1e-9)
     assert prof["p"].iloc[0] == pytest.approx(float(ft.pvalue), rel=1e-8)
     budget = data[data["segment"] == "Budget"]
-    assert prof.set_index("segment").loc["Budget", "value"] == pytest.approx(np.average(budget["csat"],
+    assert prof.set_index("segment").loc["Budget", "estimate"] == pytest.approx(np.average(budget["csat"],
                                                                                         weights=budget["w"]))
 
 
@@ -69,7 +69,7 @@ def test_weighted_categorical_is_rao_scott(data):
     pl = pytest.importorskip("polars")
     frame = pl.from_pandas(data[["w", "channel", "segment"]].astype({"channel": str, "segment": str}))
     st = svy.Sample(frame, svy.Design(wgt="w")).categorical.tabulate("channel", "segment").stats
-    assert prof["test_statistic"].iloc[0] == pytest.approx(st.f.value, rel=1e-9)
+    assert prof["statistic"].iloc[0] == pytest.approx(st.f.value, rel=1e-9)
     assert prof["p"].iloc[0] == pytest.approx(st.f.p_value, rel=1e-7)
 
 

@@ -47,8 +47,8 @@ def test_srs_change_is_the_two_sample_test(survey):
         assert row["change_se"] == pytest.approx(np.sqrt(var), rel=1e-10)
         welch = stats.ttest_ind(b, a, equal_var=False)
         assert row["statistic"] == pytest.approx(welch.statistic, rel=2e-3)
-        assert row["p_value"] == pytest.approx(welch.pvalue, rel=0.05, abs=1e-4)
-    assert bool(res["significant"].iloc[2]) == (res["p_value"].iloc[2] < 0.05)
+        assert row["p"] == pytest.approx(welch.pvalue, rel=0.05, abs=1e-4)
+    assert bool(res["significant"].iloc[2]) == (res["p"].iloc[2] < 0.05)
 
 
 def test_nps_variance_is_npvar():
@@ -81,7 +81,7 @@ def test_design_based_change_agrees_with_weighted_estimate(survey):
     row = got.iloc[2]
     assert row["change"] == pytest.approx(diff["diff"], rel=1e-12)
     assert row["change_se"] == pytest.approx(diff["se"], rel=1e-12)
-    assert row["p_value"] == pytest.approx(diff["p_value"], rel=1e-10)
+    assert row["p"] == pytest.approx(diff["p"], rel=1e-10)
     naive = np.sqrt(got["se"].iloc[2] ** 2 + got["se"].iloc[1] ** 2)
     assert row["change_se"] != pytest.approx(naive, rel=1e-3)  # the covariance matters
 
@@ -95,7 +95,7 @@ def test_kpi_scores_and_errors(survey):
         wave_change(survey, {"x": {"column": "csat", "kind": "median"}})
     with pytest.raises(ValueError, match="wave column 'round'"):
         wave_change(survey, {"x": "csat"}, wave="round")
-    with pytest.raises(ValueError, match="0-10 ratings"):
+    with pytest.raises(ValueError, match="outside the 0..10 scale"):
         wave_change(survey.assign(nps=survey["nps"] + 5), {"x": {"column": "nps", "kind": "nps"}})
 
 

@@ -102,7 +102,7 @@ def test_kish_measures():
     assert kish_deff(w) == pytest.approx(4 * 10 / 36)
     assert effective_n(w) == pytest.approx(36 / 10)
     assert kish_deff(np.ones(5)) == 1.0
-    with pytest.raises(ValueError, match="non-negative"):
+    with pytest.raises(ValueError, match="must be finite and >= 0"):
         kish_deff([1.0, -1.0])
 
 
@@ -114,7 +114,7 @@ def test_result_object(api):
     assert res.efficiency == pytest.approx(1 / res.deff)
     assert res.effective_n == pytest.approx(len(w) / res.deff)
     assert res.weight_ratio == pytest.approx(w.max() / w.min())
-    summ = res.summary()
+    summ = res.diagnostics()
     assert summ.loc["converged", "value"] is True and summ.loc["iterations", "value"] == res.iterations
     frame = res.to_frame()
     assert list(frame.columns[:3]) == ["variable", "category", "target"]

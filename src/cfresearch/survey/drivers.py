@@ -25,7 +25,11 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaln
 
-from cfresearch.checks import weights_array
+from cfresearch.checks import check_choice, check_frame, check_level, check_unique, require_columns, weights_array
+from cfresearch.results import Result
+
+from .design import SurveyDesign, design_for
+from .weighting import effective_n_of_sums
 
 __all__ = [
     "DriverResult",
@@ -151,9 +155,7 @@ def johnson_weights(corr_xx, corr_xy) -> np.ndarray:
 
 
 def _numeric_block(df: pd.DataFrame, columns: Sequence[str], where: str) -> np.ndarray:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"{where}: no column(s) {missing}; columns are {list(df.columns)}")
+    require_columns(df, columns, where=where)
     for c in columns:
         if not (pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c])):
             raise ValueError(f"{where}: column {c!r} must be numeric (a rating as float, NaN for missing); "
@@ -196,7 +198,7 @@ def _decompose(rxx: np.ndarray, rxy: np.ndarray, method: str) -> tuple[np.ndarra
 
 
 @dataclass(frozen=True)
-class DriverResult:
+class DriverResult(Result):
     """Derived importance of each driver for one outcome (see :func:`key_drivers`).
 
     ``importance`` is the driver's raw share of R² (Shapley/LMG, or Johnson when ``method="johnson"``);
@@ -222,6 +224,7 @@ class DriverResult:
     ci_low: np.ndarray = field(default=None)  # type: ignore[assignment]
     ci_high: np.ndarray = field(default=None)  # type: ignore[assignment]
     bootstrap_failed: int = 0
+    resampling: str = "respondents"
 
     @property
     def share_pct(self) -> np.ndarray:
@@ -262,7 +265,8 @@ class DriverResult:
         frame = self.to_frame()
         has_ci = self.bootstrap > 0
         if has_ci:
-            lines.append(f"{self.level:.0%} bootstrap percentile intervals from {self.bootstrap} resamples"
+            lines.append(f"{self.level:.0%} bootstrap percentile intervals from {self.bootstrap} resamples of "
+                         f"{self.resampling}"
                          + (f" ({self.bootstrap_failed} degenerate resamples skipped)." if self.bootstrap_failed
                             else "."))
         width = max(len(x) for x in frame["label"])
@@ -277,9 +281,10 @@ class DriverResult:
 # ─── key drivers ───────────────────────────────────────────────────────────────────────────────────────
 
 
-def key_drivers(df: pd.DataFrame, outcome: str, drivers: Sequence[str] | Mapping[str, str], *,
-                weights: str | np.ndarray | None = None, method: str = "shapley", bootstrap: int = 0,
-                level: float = 0.95, seed: int = 0, labels: Mapping[str, str] | None = None) -> DriverResult:
+def key_drivers(data: pd.DataFrame, outcome: str, drivers: Sequence[str] | Mapping[str, str], *,
+                design: SurveyDesign | None = None, weights: str | np.ndarray | None = None,
+                method: str = "shapley", bootstrap: int = 0, level: float = 0.95, seed: int = 0,
+                labels: Mapping[str, str] | None = None) -> DriverResult:
     """Derived importance of each driver for ``outcome``: the share of R² it accounts for.
 
     ``method="shapley"`` splits R² exactly by the Shapley value / LMG formula over all 2^p driver subsets
@@ -291,13 +296,16 @@ def key_drivers(df: pd.DataFrame, outcome: str, drivers: Sequence[str] | Mapping
 
     Data: ``outcome`` and ``drivers`` are numeric columns (NaN = missing); ``drivers`` may be a mapping
     column → label. Rows missing the outcome, any driver or the weight are dropped (listwise deletion).
-    ``weights`` (a column name or an array, one per row) gives weighted correlations, from the covariances
-    Σ wᵢ (xᵢ − x̄_w)(yᵢ − ȳ_w) / Σ wᵢ, as relaimpo does with ``weights=`` (R ``cov.wt``).
+    ``design`` (a :class:`~cfresearch.survey.design.SurveyDesign`) or ``weights`` (a column name or an array,
+    one per row) gives weighted correlations, from the covariances Σ wᵢ (xᵢ − x̄_w)(yᵢ − ȳ_w) / Σ wᵢ, as
+    relaimpo does with ``weights=`` (R ``cov.wt``).
 
-    ``bootstrap=B`` resamples respondents with replacement (keeping their weights; simple random sampling
-    assumed, no strata or clusters) and reports the ``level`` percentile interval of each driver's
-    ``share_pct`` (as relaimpo's ``booteval.relimp(bty = "perc")``). Resamples in which a driver is constant
-    are skipped and counted. ``seed`` makes it reproducible.
+    ``bootstrap=B`` reports the ``level`` percentile interval of each driver's ``share_pct`` over B
+    resamples (as relaimpo's ``booteval.relimp(bty = "perc")``): respondents are resampled with replacement,
+    keeping their weights; with a design that has strata or clusters, PSUs are resampled within strata by
+    the Rao–Wu (1988) rescaling bootstrap (n_h − 1 PSUs drawn from the n_h of each stratum, weights × n_h/(n_h
+    − 1) × times drawn; R ``as.svrepdesign(type = "subbootstrap")``), so the interval reflects the clustering.
+    Resamples in which a driver is constant are skipped and counted. ``seed`` makes it reproducible.
 
     Returns a :class:`DriverResult`: ``.to_frame()``, ``.summary()``, ``.r2``, ``.n``.
 
@@ -308,8 +316,59 @@ def key_drivers(df: pd.DataFrame, outcome: str, drivers: Sequence[str] | Mapping
     ['price', 'staff', 'speed']
     """
     where = "key_drivers"
-    if method not in _METHODS:
-        raise ValueError(f"{where}: method must be one of {_METHODS}; got {method!r}")
+    check_frame(data, where)
+    check_choice(method, _METHODS, where=where, what="method")
+    level = check_level(level, where=where)
+    names, label_map = _driver_names(drivers, outcome, labels, method, where)
+    if bootstrap < 0 or int(bootstrap) != bootstrap:
+        raise ValueError(f"{where}: bootstrap must be a whole number >= 0; got {bootstrap!r}")
+    values = _numeric_block(data, [outcome, *names], where)
+    if design is not None:
+        design = design_for(data, design, where=where, weights=weights)
+        w = design.w if design.weighted else None
+    else:
+        w = weights_array(data, weights, where=where, allow_missing=True)
+    keep = ~np.isnan(values).any(axis=1)
+    if w is not None:
+        keep &= ~np.isnan(w) & (w > 0)
+    n_dropped = int(len(values) - keep.sum())
+    values, w = values[keep], None if w is None else w[keep]
+    p, n = len(names), int(keep.sum())
+    if n < p + 2:
+        raise ValueError(f"{where}: {n} complete rows for {p} drivers; need at least {p + 2} (listwise deletion "
+                         f"dropped {n_dropped})")
+    rxx, rxy = _driver_correlations(values, w, outcome, names, where)
+    importance, johnson = _decompose(rxx, rxy, method)
+    beta = np.linalg.solve(rxx, rxy)
+    ci_low = ci_high = None
+    failed = 0
+    clustered = design is not None and bool(design.strata or design.clusters)
+    if bootstrap:
+        draw = (_rao_wu(design, keep) if clustered else _respondents(n))
+        shares, failed = _bootstrap_shares(values, w, method, int(bootstrap), seed, draw)
+        alpha = (1.0 - level) / 2.0
+        ci_low, ci_high = np.nanpercentile(shares, [100 * alpha, 100 * (1 - alpha)], axis=0)
+    return DriverResult(
+        outcome=outcome, drivers=tuple(names), labels=tuple(str(label_map.get(c, c)) for c in names),
+        method=method, importance=importance, johnson_weight=johnson, beta=beta, r=rxy.copy(),
+        r2=float(rxy @ beta), n=n, n_dropped=n_dropped,
+        weights=_weight_label(weights, design, w is not None),
+        effective_n=float(n if w is None else effective_n_of_sums(w.sum(), (w**2).sum())), bootstrap=int(bootstrap),
+        level=level, ci_low=ci_low, ci_high=ci_high, bootstrap_failed=failed,
+        resampling="PSUs within strata (Rao-Wu)" if clustered else "respondents",
+    )
+
+
+def _weight_label(weights, design: SurveyDesign | None, weighted: bool) -> str | None:
+    """How the weights are named in the summary: their column, or "weights" for an array."""
+    if isinstance(weights, str):
+        return weights
+    if design is not None:
+        return design.weights or ("weights" if design.weighted else None)
+    return "weights" if weighted else None
+
+
+def _driver_names(drivers, outcome: str, labels, method: str, where: str) -> tuple[list, dict]:
     if isinstance(drivers, str):
         raise ValueError(f"{where}: drivers must be a list of column names (or a mapping column -> label)")
     label_map = dict(drivers) if isinstance(drivers, Mapping) else {}
@@ -317,70 +376,60 @@ def key_drivers(df: pd.DataFrame, outcome: str, drivers: Sequence[str] | Mapping
     names = list(drivers)
     if not names:
         raise ValueError(f"{where}: give at least one driver")
-    dupes = sorted({c for c in names if names.count(c) > 1})
-    if dupes:
-        raise ValueError(f"{where}: driver(s) listed twice: {dupes}")
+    check_unique(names, where=where, what="driver")
     if outcome in names:
         raise ValueError(f"{where}: the outcome {outcome!r} is also listed as a driver")
-    p = len(names)
-    if method in ("shapley", "both") and p > SHAPLEY_MAX_DRIVERS:
-        raise ValueError(f"{where}: exact Shapley needs 2^{p} subset regressions for {p} drivers; at most "
-                         f"{SHAPLEY_MAX_DRIVERS} drivers are supported: use method='johnson' or group drivers")
-    if bootstrap < 0 or int(bootstrap) != bootstrap:
-        raise ValueError(f"{where}: bootstrap must be a whole number >= 0; got {bootstrap!r}")
-    if not 0 < level < 1:
-        raise ValueError(f"{where}: level must be between 0 and 1; got {level!r}")
+    if method in ("shapley", "both") and len(names) > SHAPLEY_MAX_DRIVERS:
+        raise ValueError(f"{where}: exact Shapley needs 2^{len(names)} subset regressions for {len(names)} "
+                         f"drivers; at most {SHAPLEY_MAX_DRIVERS} drivers are supported: use method='johnson' or "
+                         "group drivers")
+    return names, label_map
 
-    data = _numeric_block(df, [outcome, *names], where)
-    w = weights_array(df, weights, where=where, allow_missing=True)
-    keep = ~np.isnan(data).any(axis=1)
-    if w is not None:
-        keep &= ~np.isnan(w)
-        bad = keep & (~np.isfinite(w) | (w < 0))
-        if bad.any():
-            raise ValueError(f"{where}: weights must be finite and >= 0; {int(bad.sum())} row(s) are not")
-        keep &= w > 0
-    n_dropped = int(len(data) - keep.sum())
-    data = data[keep]
-    w = None if w is None else w[keep]
-    n = data.shape[0]
-    if n < p + 2:
-        raise ValueError(f"{where}: {n} complete rows for {p} drivers; need at least {p + 2} (listwise deletion "
-                         f"dropped {n_dropped})")
 
-    corr, sd = _weighted_corr(data, w)
+def _driver_correlations(values: np.ndarray, w, outcome: str, names: list, where: str):
+    corr, sd = _weighted_corr(values, w)
     flat = [c for c, s in zip([outcome, *names], sd) if not s > 0]
     if flat:
-        raise ValueError(f"{where}: column(s) {flat} are constant over the {n} complete rows; expected variation")
+        raise ValueError(f"{where}: column(s) {flat} are constant over the {values.shape[0]} complete rows; "
+                         "expected variation")
     rxx, rxy = corr[1:, 1:], corr[1:, 0]
     collinear = _collinear_names(rxx, names)
     if collinear:
         raise ValueError(f"{where}: drivers {collinear} are collinear (one is a linear combination of the others)"
                          "; drop or combine one of them")
-    importance, johnson = _decompose(rxx, rxy, method)
-    beta = np.linalg.solve(rxx, rxy)
-    r2 = float(rxy @ beta)
-    eff_n = float(n if w is None else w.sum() ** 2 / (w**2).sum())
-
-    ci_low = ci_high = None
-    failed = 0
-    if bootstrap:
-        shares, failed = _bootstrap_shares(data, w, method, int(bootstrap), seed)
-        alpha = (1.0 - level) / 2.0
-        ci_low, ci_high = np.nanpercentile(shares, [100 * alpha, 100 * (1 - alpha)], axis=0)
-
-    return DriverResult(
-        outcome=outcome, drivers=tuple(names), labels=tuple(str(label_map.get(c, c)) for c in names),
-        method=method, importance=importance, johnson_weight=johnson, beta=beta, r=rxy.copy(), r2=r2, n=n,
-        n_dropped=n_dropped, weights=weights if isinstance(weights, str) else (None if w is None else "weights"),
-        effective_n=eff_n, bootstrap=int(bootstrap), level=level, ci_low=ci_low, ci_high=ci_high,
-        bootstrap_failed=failed,
-    )
+    return rxx, rxy
 
 
-def _bootstrap_shares(data: np.ndarray, w: np.ndarray | None, method: str, reps: int,
-                      seed: int) -> tuple[np.ndarray, int]:
-    """share_pct of each driver in ``reps`` resamples of the rows (NaN rows for degenerate resamples)."""
+def _respondents(n: int):
+    """Bootstrap multipliers: how many times each respondent is drawn in a resample of n with replacement."""
+    def draw(rng: np.random.Generator) -> np.ndarray:
+        return np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
+    return draw
+
+
+def _rao_wu(design: SurveyDesign, keep: np.ndarray):
+    """Rao–Wu (1988) rescaling bootstrap multipliers of the kept rows: in stratum h, n_h − 1 of its n_h PSUs
+    are drawn with replacement and a PSU drawn r times gets r·n_h/(n_h − 1) (strata with one PSU keep 1)."""
+    order = np.argsort(design.psu_stratum, kind="stable")  # PSUs grouped by stratum
+    n_h = design.stratum_size.astype(np.int64)
+    start = np.concatenate([[0], np.cumsum(n_h)[:-1]])
+    draws_h = np.repeat(np.arange(design.n_strata), np.maximum(n_h - 1, 0))
+    scale = np.where(n_h > 1, n_h / np.maximum(n_h - 1, 1), 1.0)
+    single = n_h[design.psu_stratum] <= 1
+    rows_psu = design.psu[keep]
+
+    def draw(rng: np.random.Generator) -> np.ndarray:
+        picked = order[start[draws_h] + np.floor(rng.random(draws_h.size) * n_h[draws_h]).astype(np.int64)]
+        mult = np.bincount(picked, minlength=design.n_psu) * scale[design.psu_stratum]
+        mult[single] = 1.0
+        return mult[rows_psu]
+    return draw
+
+
+def _bootstrap_shares(data: np.ndarray, w: np.ndarray | None, method: str, reps: int, seed: int,
+                      draw) -> tuple[np.ndarray, int]:
+    """share_pct of each driver in ``reps`` resamples (``draw(rng)`` gives each row's multiplier; NaN rows
+    for degenerate resamples)."""
     rng = np.random.default_rng(seed)
     n, q = data.shape
     base = np.ones(n) if w is None else w
@@ -389,7 +438,7 @@ def _bootstrap_shares(data: np.ndarray, w: np.ndarray | None, method: str, reps:
     shares = np.full((reps, q - 1), np.nan)
     failed = 0
     for b in range(reps):  # one loop per resample, each fully vectorised over rows
-        wb = base * np.bincount(rng.integers(0, n, n), minlength=n)
+        wb = base * draw(rng)
         total = wb.sum()
         mean = wb @ centred / total
         cov = (centred * wb[:, None]).T @ centred / total - np.outer(mean, mean)
@@ -466,8 +515,6 @@ def importance_performance(importance: pd.Series | DriverResult, performance: pd
         ratings = _numeric_block(performance, drivers, where)
         w = weights_array(performance, weights, where=where, allow_missing=True)
         w = np.ones(len(ratings)) if w is None else np.where(np.isnan(w), 0.0, w)
-        if np.any(w < 0) or not np.all(np.isfinite(w)):
-            raise ValueError(f"{where}: weights must be finite and >= 0")
         rated = ~np.isnan(ratings)
         wsum = w @ rated
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -20,7 +20,13 @@ variance and in the adjustment (n_eff + 3, n_eff·p_P + ¾, …).
 
 :func:`nps_test` is the two-sample Wald z-test of the difference of two trinomial means (R ``NPS::nps.test``
 with y): se = √(Var_a + Var_b). :func:`nps_by` gives the score per segment, each tested against the rest of
-the sample or against a reference segment.
+the sample or against a reference segment. Given a survey design with strata, clusters or raking
+(``design=``), :func:`nps_by` linearises the NPS as the weighted mean of sᵢ ∈ {−100, 0, 100} (the design
+engine of :mod:`cfresearch.survey.design`): the standard errors, the tests (with the covariance of a segment
+and the rest of the sample that share PSUs) and the intervals are design-based; the adjusted-Wald interval
+then uses the design's effective size n* = 100² [p_P + p_D − (p_P − p_D)²] / V_design.
+
+Promoters, passives and detractors are told apart in one place, :func:`nps_classes`.
 """
 
 from __future__ import annotations
@@ -32,42 +38,74 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["NPS_GROUPS", "NPSResult", "NPSTest", "nps", "nps_by", "nps_group", "nps_test"]
+from cfresearch.categories import encode
+from cfresearch.checks import check_choice, check_level, require_columns, weights_array
+from cfresearch.results import Result
+
+from .design import SurveyDesign, design_for, linearise_ratios
+from .weighting import effective_n_of_sums
+
+__all__ = ["NPS_GROUPS", "NPSResult", "NPSTest", "nps", "nps_by", "nps_classes", "nps_group", "nps_scores",
+           "nps_test"]
 
 #: The three NPS groups (Reichheld 2003), lowest first.
 NPS_GROUPS = ("Detractor (0-6)", "Passive (7-8)", "Promoter (9-10)")
+#: The lowest promoter answer and the highest detractor answer on the 0-10 scale.
+PROMOTER_MIN, DETRACTOR_MAX = 9, 6
 
 _METHODS = ("adjusted_wald", "wald")
 
 
-def _prepare(scores, weights, where: str) -> tuple[np.ndarray, np.ndarray]:
-    x = np.asarray(pd.Series(scores).to_numpy(dtype="float64", na_value=np.nan) if isinstance(scores, pd.Series)
-                   else np.asarray(scores, dtype="float64")).ravel()
-    if weights is None:
-        w = np.ones_like(x)
-    else:
-        w = np.asarray(weights, dtype="float64").ravel()
-        if w.size != x.size:
-            raise ValueError(f"{where}: weights has {w.size} values; expected one per score ({x.size})")
-        if np.any(~np.isfinite(w) & ~np.isnan(x)) or np.any(w < 0):
-            raise ValueError(f"{where}: weights must be finite and >= 0 for every non-missing score")
-    keep = ~np.isnan(x)
-    x, w = x[keep], w[keep]
-    bad = (x < 0) | (x > 10) | (x != np.round(x))
+def nps_classes(scores, *, where: str = "nps_classes") -> np.ndarray:
+    """Each 0-10 answer's NPS class: 0 detractor (0-6), 1 passive (7-8), 2 promoter (9-10), -1 missing.
+
+    The one classifier of cfresearch (Reichheld 2003). Answers outside 0..10 or not whole numbers raise
+    ``ValueError`` with their count and examples (recode "don't know" codes such as 99 to missing first).
+
+    >>> nps_classes([0, 6, 7, 8, 9, 10, np.nan]).tolist()
+    [0, 0, 1, 1, 2, 2, -1]
+    """
+    x = (scores.to_numpy(dtype="float64", na_value=np.nan) if isinstance(scores, pd.Series)
+         else np.asarray(scores, dtype="float64")).ravel()
+    ok = ~np.isnan(x)
+    bad = ok & ((x < 0) | (x > 10) | (x != np.round(x)))
     if bad.any():
         raise ValueError(f"{where}: {int(bad.sum())} score(s) outside the 0..10 scale (or not whole numbers), "
                          f"e.g. {x[bad][:3].tolist()}; recode missing codes such as 99 to NaN first")
-    return x, w
+    return np.where(ok, np.where(x >= PROMOTER_MIN, 2, np.where(x <= DETRACTOR_MAX, 0, 1)), -1).astype(np.intp)
 
 
-def _shares(x: np.ndarray, w: np.ndarray) -> tuple[float, float, float, float, int]:
+def nps_scores(scores, *, where: str = "nps_scores") -> np.ndarray:
+    """Each answer's contribution to the NPS: 100 (promoter), 0 (passive), −100 (detractor), NaN (missing);
+    their (weighted) mean is the NPS.
+
+    >>> nps_scores([10, 8, 2, None]).tolist()
+    [100.0, 0.0, -100.0, nan]
+    """
+    classes = nps_classes(pd.Series(scores, dtype="float64") if not isinstance(scores, pd.Series) else
+                          pd.to_numeric(scores, errors="coerce"), where=where)
+    return np.where(classes < 0, np.nan, (classes - 1) * 100.0)
+
+
+def _prepare(scores, weights, where: str) -> tuple[np.ndarray, np.ndarray]:
+    """NPS classes and weights of the non-missing answers."""
+    classes = nps_classes(scores, where=where)
+    w = weights_array(None, weights, where=where, n=classes.size, allow_missing=True)
+    w = np.ones(classes.size) if w is None else w
+    keep = classes >= 0
+    if np.isnan(w[keep]).any():
+        raise ValueError(f"{where}: weights must be finite and >= 0 for every non-missing score")
+    return classes[keep], w[keep]
+
+
+def _shares(classes: np.ndarray, w: np.ndarray) -> tuple[float, float, float, float, int]:
+    """(promoters, passives, detractors, Kish effective n, n) of classified answers."""
     total = w.sum()
-    if x.size == 0 or total <= 0:
-        return np.nan, np.nan, np.nan, np.nan, int(x.size)
-    pp = float(w[x >= 9].sum() / total)
-    pd_ = float(w[x <= 6].sum() / total)
-    neff = float(total**2 / np.sum(w * w))
-    return pp, 1.0 - pp - pd_, pd_, neff, int(x.size)
+    if classes.size == 0 or total <= 0:
+        return np.nan, np.nan, np.nan, np.nan, int(classes.size)
+    by_class = np.bincount(classes, w, minlength=3) / total
+    return (float(by_class[2]), float(by_class[1]), float(by_class[0]),
+            float(effective_n_of_sums(total, np.dot(w, w))), int(classes.size))
 
 
 def _variance(pp, pd_, n):
@@ -76,8 +114,9 @@ def _variance(pp, pd_, n):
 
 
 @dataclass(frozen=True)
-class NPSResult:
-    """An NPS with its shares, base and interval (see :func:`nps`). Scores and bounds are on −100..100."""
+class NPSResult(Result):
+    """An NPS with its shares, base and interval (see :func:`nps`). Scores and bounds are on −100..100;
+    ``score`` is the estimate."""
 
     score: float
     promoters: float
@@ -92,11 +131,18 @@ class NPSResult:
     level: float
     method: str
 
+    @property
+    def estimate(self) -> float:
+        return self.score
+
     def to_frame(self) -> pd.DataFrame:
-        """One row: score, promoters, passives, detractors (shares), n, effective_n, se, ci_low, ci_high."""
-        return pd.DataFrame([{k: getattr(self, k) for k in ("score", "promoters", "passives", "detractors", "n",
-                                                             "effective_n", "variance", "se", "ci_low", "ci_high",
-                                                             "level", "method")}])
+        """One row: estimate, se, ci_low, ci_high, promoters, passives, detractors (shares), n, effective_n,
+        variance, level, method."""
+        row = {"estimate": self.score}
+        row.update({k: getattr(self, k) for k in ("se", "ci_low", "ci_high", "promoters", "passives",
+                                                  "detractors", "n", "effective_n", "variance", "level",
+                                                  "method")})
+        return pd.DataFrame([row])
 
     def summary(self) -> str:
         return (f"NPS {self.score:+.1f} ({self.level:.0%} CI {self.ci_low:+.1f} to {self.ci_high:+.1f}, "
@@ -128,12 +174,10 @@ def nps(scores, weights=None, *, level: float = 0.95, method: str = "adjusted_wa
     >>> round(r.score, 1), r.promoters, r.detractors
     (20.0, 0.5, 0.3)
     """
-    if method not in _METHODS:
-        raise ValueError(f"nps: method must be one of {_METHODS}; got {method!r}")
-    if not 0 < level < 1:
-        raise ValueError(f"nps: level must be between 0 and 1; got {level!r}")
-    x, w = _prepare(scores, weights, "nps")
-    pp, pa, pd_, neff, n = _shares(x, w)
+    check_choice(method, _METHODS, where="nps", what="method")
+    level = check_level(level, where="nps")
+    classes, w = _prepare(scores, weights, "nps")
+    pp, pa, pd_, neff, n = _shares(classes, w)
     if n == 0:
         raise ValueError("nps: no non-missing scores")
     var = _variance(pp, pd_, neff)
@@ -144,24 +188,30 @@ def nps(scores, weights=None, *, level: float = 0.95, method: str = "adjusted_wa
 
 
 @dataclass(frozen=True)
-class NPSTest:
-    """Two-sample NPS z-test (see :func:`nps_test`)."""
+class NPSTest(Result):
+    """Two-sample NPS z-test (see :func:`nps_test`); ``statistic`` is the z value."""
 
     score_a: float
     score_b: float
     diff: float
     se: float
-    z: float
+    statistic: float
     p: float
     n_a: int
     n_b: int
 
+    @property
+    def z(self) -> float:
+        return self.statistic
+
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([self.__dict__])
+        """One row: score_a, score_b, diff, se, statistic (z), p, n_a, n_b."""
+        return pd.DataFrame([{k: getattr(self, k) for k in ("score_a", "score_b", "diff", "se", "statistic", "p",
+                                                             "n_a", "n_b")}])
 
     def summary(self) -> str:
         return (f"NPS {self.score_a:+.1f} (n = {self.n_a}) vs {self.score_b:+.1f} (n = {self.n_b}): difference "
-                f"{self.diff:+.1f} points, se {self.se:.2f}, z = {self.z:.2f}, p = {self.p:.3g}.")
+                f"{self.diff:+.1f} points, se {self.se:.2f}, z = {self.statistic:.2f}, p = {self.p:.3g}.")
 
 
 def _two_sample(pa, da, na, pb, db, nb):
@@ -177,93 +227,177 @@ def nps_test(a, b, weights_a=None, weights_b=None) -> NPSTest:
 
     z = (NPS_a − NPS_b) / √(Var_a + Var_b), Var = 100² [p_P + p_D − (p_P − p_D)²]/n (n_eff when weighted),
     two-sided normal p-value: R ``NPS::nps.test(x, y)`` (Rocks 2016), which reports |diff|; here the sign
-    is kept. Returns an :class:`NPSTest` (score_a, score_b, diff, se, z, p, n_a, n_b).
+    is kept. Returns an :class:`NPSTest` (score_a, score_b, diff, se, statistic, p, n_a, n_b).
+
+    >>> t = nps_test([10, 9, 9, 8, 2], [6, 5, 9, 7, 3])
+    >>> round(t.diff, 1), round(t.se, 2), round(t.p, 3)
+    (80.0, 50.6, 0.114)
     """
-    xa, wa = _prepare(a, weights_a, "nps_test")
-    xb, wb = _prepare(b, weights_b, "nps_test")
-    pa, _, da, na, ca = _shares(xa, wa)
-    pb, _, db, nb, cb = _shares(xb, wb)
-    if ca == 0 or cb == 0:
-        raise ValueError(f"nps_test: both samples need scores (got n_a = {ca}, n_b = {cb})")
+    ca, wa = _prepare(a, weights_a, "nps_test")
+    cb, wb = _prepare(b, weights_b, "nps_test")
+    pa, _, da, na, ka = _shares(ca, wa)
+    pb, _, db, nb, kb = _shares(cb, wb)
+    if ka == 0 or kb == 0:
+        raise ValueError(f"nps_test: both samples need scores (got n_a = {ka}, n_b = {kb})")
     diff, se, z, p = _two_sample(pa, da, na, pb, db, nb)
-    return NPSTest(score_a=100 * (pa - da), score_b=100 * (pb - db), diff=float(diff), se=float(se), z=float(z),
-                   p=float(p), n_a=ca, n_b=cb)
+    return NPSTest(score_a=100 * (pa - da), score_b=100 * (pb - db), diff=float(diff), se=float(se),
+                   statistic=float(z), p=float(p), n_a=ka, n_b=kb)
 
 
-def nps_by(data: pd.DataFrame, score: str, by: str | Sequence[str], *, weights: str | None = None,
-           level: float = 0.95, reference=None, method: str = "adjusted_wald") -> pd.DataFrame:
+def nps_by(data: pd.DataFrame, score: str, by: str | Sequence[str], *, design: SurveyDesign | None = None,
+           weights: str | None = None, level: float = 0.95, reference=None,
+           method: str = "adjusted_wald") -> pd.DataFrame:
     """NPS per segment: score, interval, base, and a test of each segment against the rest (or a reference).
 
     ``by``: a grouping column (categorical or any hashable); ``reference``: a segment label to compare every
     other segment with (the reference row gets no test); without it each segment is compared with all other
-    respondents (segment vs rest). Tests are :func:`nps_test` z-tests. All segments are computed at once from
-    weighted counts of promoters / passives / detractors per segment (``np.bincount``).
+    respondents (segment vs rest). ``design`` (or ``weights``): with weights only, shares are weighted and
+    the variance uses the Kish effective base, tests are :func:`nps_test` z-tests of independent samples;
+    with strata, clusters or raking in the design everything is design-based (see the module docstring).
 
-    Returns one row per segment (in category order) plus a first row "Total": segment, n, effective_n,
-    promoters, passives, detractors, score, ci_low, ci_high, compared_with, diff, se, z, p.
+    Returns one row per segment (in category order) after a first row "Total": segment, n, effective_n,
+    promoters, passives, detractors, estimate (the NPS), se, ci_low, ci_high, compared_with, diff,
+    diff_se, statistic (z), p.
+
+    >>> d = pd.DataFrame({"seg": ["a"] * 5 + ["b"] * 5, "r": [10, 9, 9, 8, 2, 6, 5, 9, 7, 3]})
+    >>> nps_by(d, "r", "seg")[["segment", "estimate", "diff"]].round(1).values.tolist()
+    [['Total', 0.0, nan], ['a', 40.0, 80.0], ['b', -40.0, -80.0]]
     """
     where = "nps_by"
-    if isinstance(by, str):
-        by = [by]
-    if len(by) != 1:
-        raise ValueError(f"{where}: give one grouping column; got {list(by)}")
-    col = by[0]
-    for c in (score, col) + ((weights,) if isinstance(weights, str) else ()):
-        if c not in data.columns:
-            raise ValueError(f"{where}: no column {c!r}; columns are {list(data.columns)}")
-    w_all = None if weights is None else data[weights].to_numpy(dtype="float64", na_value=np.nan)
-    x_all = data[score].to_numpy(dtype="float64", na_value=np.nan)
-    _prepare(x_all, w_all, where)  # validates the scale and the weights
-    seg = data[col]
-    if isinstance(seg.dtype, pd.CategoricalDtype):
-        codes, cats = seg.cat.codes.to_numpy(), list(seg.cat.categories)
-    else:
-        codes, cats = pd.factorize(seg, sort=True)
-        cats = list(cats)
+    check_choice(method, _METHODS, where=where, what="method")
+    level = check_level(level, where=where)
+    col = _one_column(by, where)
+    require_columns(data, [score, col], where=where)
+    design = design_for(data, design, where=where, weights=weights)
+    classes = nps_classes(data[score], where=where)
+    seg, cats = encode(data[col])
     if reference is not None and reference not in cats:
         raise ValueError(f"{where}: reference {reference!r} is not a value of {col!r}; values are {cats}")
-    keep = ~np.isnan(x_all) & (codes >= 0)
-    x, c = x_all[keep], codes[keep].astype(np.intp)
-    w = np.ones(x.size) if w_all is None else w_all[keep]
-    k = len(cats)
-    klass = np.where(x >= 9, 0, np.where(x <= 6, 2, 1))  # promoter, passive, detractor
-    key = c * 3 + klass
-    wsum = np.bincount(key, weights=w, minlength=3 * k).reshape(k, 3)
-    w2 = np.bincount(c, weights=w * w, minlength=k)
-    cnt = np.bincount(c, minlength=k)
-    tot = wsum.sum(axis=1)
+    counts = _SegmentCounts(classes, seg, len(cats), design.w)
     z = stats.norm.ppf(0.5 + level / 2)
+    if design.is_simple:
+        rows, total = _kish_rows(counts, cats, reference, z, method)
+    else:
+        rows, total = _design_rows(data.index, counts, cats, classes, seg, design, reference, z, method)
+    return pd.concat([total, rows], ignore_index=True)
 
-    def block(wsum_, tot_, w2_):
+
+def _one_column(by, where: str) -> str:
+    cols = [by] if isinstance(by, str) else list(by)
+    if len(cols) != 1:
+        raise ValueError(f"{where}: give one grouping column; got {cols}")
+    return cols[0]
+
+
+class _SegmentCounts:
+    """Weighted promoter / passive / detractor shares per segment (and of the rest, and in all segments), from
+    one bincount of the answers that have a segment."""
+
+    def __init__(self, classes: np.ndarray, seg: np.ndarray, k: int, w: np.ndarray):
+        keep = (classes >= 0) & (seg >= 0)
+        c, s, wk = classes[keep], seg[keep], w[keep]
+        self.k = k
+        self.wsum = np.bincount(s * 3 + (2 - c), weights=wk, minlength=3 * k).reshape(k, 3)  # promoter first
+        self.w2 = np.bincount(s, weights=wk * wk, minlength=k)
+        self.cnt = np.bincount(s, minlength=k)
+
+    def shares(self, which: str = "segments"):
+        """(promoters, passives, detractors, Kish effective n) of each segment, of the rest of the sample
+        (``"rest"``) or of all segments together (``"total"``, arrays of length 1)."""
+        if which == "rest":
+            wsum, w2 = self.wsum.sum(axis=0)[None, :] - self.wsum, self.w2.sum() - self.w2
+        elif which == "total":
+            wsum, w2 = self.wsum.sum(axis=0)[None, :], np.array([self.w2.sum()])
+        else:
+            wsum, w2 = self.wsum, self.w2
+        tot = wsum.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            sh = wsum_ / tot_[:, None]
-            neff = tot_**2 / w2_
-        return sh[:, 0], sh[:, 1], sh[:, 2], neff
+            sh = wsum / tot[:, None]
+        return sh[:, 0], sh[:, 1], sh[:, 2], effective_n_of_sums(tot, w2)
 
-    pp, pa, pdt, neff = block(wsum, tot, w2)
+
+def _frame(labels, n, shares, se, neff, z, method, compared, diff, diff_se) -> pd.DataFrame:
+    pp, pa, pdt, _ = shares
     lo, hi = _interval(pp, pdt, neff, z, method)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        stat = diff / diff_se
+    return pd.DataFrame({"segment": labels, "n": n, "effective_n": neff, "promoters": pp, "passives": pa,
+                         "detractors": pdt, "estimate": 100 * (pp - pdt), "se": se, "ci_low": lo, "ci_high": hi,
+                         "compared_with": compared, "diff": diff, "diff_se": diff_se, "statistic": stat,
+                         "p": 2 * stats.norm.sf(np.abs(stat))})
+
+
+def _no_test(k: int) -> tuple[list, np.ndarray, np.ndarray]:
+    return [""] * k, np.full(k, np.nan), np.full(k, np.nan)
+
+
+def _kish_rows(counts: _SegmentCounts, cats: list, reference, z: float,
+               method: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Segments with Kish-effective-base variances and independent-sample z-tests (R NPS::nps.test)."""
+    pp, pa, pdt, neff = shares = counts.shares()
     if reference is None:
-        rest = wsum.sum(axis=0)[None, :] - wsum
-        rp, _, rd, rneff = block(rest, rest.sum(axis=1), w2.sum() - w2)
-        compared = ["rest"] * k
+        rp, _, rd, rneff = counts.shares("rest")
+        compared = ["rest"] * counts.k
     else:
         r = cats.index(reference)
-        rp, rd, rneff = (np.full(k, pp[r]), np.full(k, pdt[r]), np.full(k, neff[r]))
-        compared = [str(reference)] * k
-    diff, se, zz, p = _two_sample(pp, pdt, neff, rp, rd, rneff)
+        rp, rd, rneff = (np.full(counts.k, pp[r]), np.full(counts.k, pdt[r]), np.full(counts.k, neff[r]))
+        compared = [str(reference)] * counts.k
+    diff, diff_se, _, _ = _two_sample(pp, pdt, neff, rp, rd, rneff)
     if reference is not None:
-        r = cats.index(reference)
-        diff[r] = se[r] = zz[r] = p[r] = np.nan
+        diff[r] = diff_se[r] = np.nan
         compared[r] = ""
-    out = pd.DataFrame({"segment": [str(s) for s in cats], "n": cnt, "effective_n": neff, "promoters": pp,
-                        "passives": pa, "detractors": pdt, "score": 100 * (pp - pdt), "ci_low": lo, "ci_high": hi,
-                        "compared_with": compared, "diff": diff, "se": se, "z": zz, "p": p})
-    t = nps(x, w if w_all is not None else None, level=level, method=method)
-    total = pd.DataFrame([{"segment": "Total", "n": t.n, "effective_n": t.effective_n, "promoters": t.promoters,
-                           "passives": t.passives, "detractors": t.detractors, "score": t.score,
-                           "ci_low": t.ci_low, "ci_high": t.ci_high, "compared_with": "", "diff": np.nan,
-                           "se": np.nan, "z": np.nan, "p": np.nan}])
-    return pd.concat([total, out], ignore_index=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se = np.sqrt(_variance(pp, pdt, neff))
+    rows = _frame([str(c) for c in cats], counts.cnt, shares, se, neff, z, method, compared, diff, diff_se)
+    tot = counts.shares("total")
+    total = _frame(["Total"], [counts.cnt.sum()], tot, np.sqrt(_variance(tot[0], tot[2], tot[3])), tot[3], z,
+                   method, *_no_test(1))
+    return rows, total
+
+
+def _design_rows(index: pd.Index, counts: _SegmentCounts, cats: list, classes: np.ndarray, seg: np.ndarray,
+                 design: SurveyDesign, reference, z: float, method: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Segments with design-based variances: the NPS is the weighted mean of sᵢ ∈ {−100, 0, 100}, linearised
+    jointly over the segments (and over segment vs rest, for the tests against the rest of the sample). The
+    adjusted-Wald interval uses the design's effective size n* = 100² [p_P + p_D − (p_P − p_D)²] / V."""
+    k = len(cats)
+    score = np.where(classes < 0, np.nan, (classes - 1) * 100.0)
+    work = pd.DataFrame({"s": score, "seg": np.where(seg < 0, np.nan, seg),
+                         "all": np.where(seg < 0, np.nan, 0.0)}, index=index)
+    by_seg = linearise_ratios(work, "s", design, kind="mean", by="seg", where="nps_by")
+    present = by_seg.table["seg"].astype(int).to_numpy()
+    se = np.full(k, np.nan)
+    se[present] = by_seg.se
+    compared, diff, diff_se = _no_test(k)
+    if reference is None:
+        for i in present:  # segment i against all other respondents with a segment: a two-domain linearisation
+            work["inside"] = np.where(seg < 0, np.nan, (seg == i).astype(float))
+            pair = linearise_ratios(work, "s", design, kind="mean", by="inside", where="nps_by")
+            if pair.estimate.size == 2:
+                diff[i] = pair.estimate[1] - pair.estimate[0]
+                diff_se[i] = np.sqrt(max(pair.vcov[0, 0] + pair.vcov[1, 1] - 2 * pair.vcov[0, 1], 0.0))
+                compared[i] = "rest"
+    else:
+        r = cats.index(reference)
+        pos = {int(c): j for j, c in enumerate(present)}
+        v = by_seg.vcov
+        for i in present:
+            if i != r and r in pos:
+                diff[i] = by_seg.estimate[pos[i]] - by_seg.estimate[pos[r]]
+                diff_se[i] = np.sqrt(max(v[pos[i], pos[i]] + v[pos[r], pos[r]] - 2 * v[pos[i], pos[r]], 0.0))
+                compared[i] = str(reference)
+    shares = counts.shares()
+    rows = _frame([str(c) for c in cats], counts.cnt, shares, se, _n_star(shares, se), z, method, compared, diff,
+                  diff_se)
+    tot, tot_se = counts.shares("total"), linearise_ratios(work, "s", design, kind="mean", by="all").se
+    total = _frame(["Total"], [counts.cnt.sum()], tot, tot_se, _n_star(tot, tot_se), z, method, *_no_test(1))
+    return rows, total
+
+
+def _n_star(shares, se) -> np.ndarray:
+    """The design's effective size of an NPS: the plain variance per respondent over the design variance."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _variance(shares[0], shares[2], 1.0) / np.asarray(se) ** 2
 
 
 def nps_group(scores) -> pd.Series:
@@ -275,11 +409,6 @@ def nps_group(scores) -> pd.Series:
     >>> nps_group(pd.Series([0, 6, 7, 8, 9, 10, None])).tolist()
     ['Detractor (0-6)', 'Detractor (0-6)', 'Passive (7-8)', 'Passive (7-8)', 'Promoter (9-10)', 'Promoter (9-10)', nan]
     """
-    x = pd.Series(scores).astype("float64")
-    bad = x.notna() & ~x.between(0, 10)
-    if bad.any():
-        raise ValueError(f"nps_group: {int(bad.sum())} score(s) outside 0..10 (e.g. {x[bad].iloc[0]:g})")
-    codes = np.select([x <= 6, x <= 8, x <= 10], [0, 1, 2], default=-1)
-    codes = np.where(x.isna(), -1, codes)
-    out = pd.Categorical.from_codes(codes, categories=list(NPS_GROUPS), ordered=True)
+    x = pd.Series(scores)
+    out = pd.Categorical.from_codes(nps_classes(x, where="nps_group"), categories=list(NPS_GROUPS), ordered=True)
     return pd.Series(out, index=x.index, name=getattr(scores, "name", None))

@@ -8,8 +8,9 @@ segment's difference from the total, and a test of "no difference across segment
   squares regression (statsmodels ``WLS(y, C(segment), weights=w)``), which is scipy ``f_oneway`` when
   unweighted;
 * categorical variables: Pearson's X² when unweighted; with weights the Rao–Scott second-order corrected F
-  of R ``survey::svychisq`` (each respondent its own PSU; pass ``strata``/``clusters``/``fpc`` for a
-  design-based test).
+  of R ``survey::svychisq`` (each respondent its own PSU);
+* with a design that has strata or clusters (``design=``), both are design-based: the Rao–Scott F for
+  categories and the Wald F of equal segment means (R ``regTermTest`` on ``svyglm``).
 
 Everything comes from one fused aggregation pass (:func:`cfresearch.survey.banner.banner` with ``by`` as the
 only banner variable). :func:`profile_table` lays the result out wide for a report.
@@ -22,57 +23,55 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from cfresearch.survey.banner import TOTAL, banner
+from cfresearch.checks import check_frame, column_list
+
+from .banner import TOTAL, banner
+from .design import SurveyDesign
 
 __all__ = ["profile_table", "segment_profiles"]
 
 
-def segment_profiles(data: pd.DataFrame, by: str, variables: Sequence[str], *, weights: str | np.ndarray | None
-                     = None, level: float = 0.95, labels: Mapping[str, str] | None = None,
-                     strata: str | None = None, clusters: str | None = None, fpc: str | None = None) -> pd.DataFrame:
+def segment_profiles(data: pd.DataFrame, by: str, variables: Sequence[str], *, design: SurveyDesign | None = None,
+                     weights: str | np.ndarray | None = None, level: float = 0.95,
+                     labels: Mapping[str, str] | None = None, strata: str | None = None, clusters: str | None = None,
+                     fpc: str | None = None) -> pd.DataFrame:
     """Tidy profile of each segment of ``by`` on ``variables`` with a test across segments per variable.
 
-    Returns one row per variable × statistic × segment: variable, label, statistic ('mean' or '%'), category
-    (the category for '%' rows, '' for means), segment, value (mean, or % 0–100), base (unweighted),
-    base_effective, total (the value over all respondents), diff_from_total, test ('ANOVA F', 'Pearson chi2'
-    or 'Rao-Scott F'), test_statistic, df1, df2, p, significant (p < 1 − level).
+    ``design`` (or ``weights``/``strata``/``clusters``/``fpc``) as in :func:`~cfresearch.survey.banner.banner`.
+    Returns one row per variable × measure × segment: variable, label, measure ('mean' or '%'), category
+    (the category for '%' rows, '' for means), segment, estimate (mean, or % 0–100), n (unweighted base),
+    effective_n, total (the value over all respondents), diff_from_total, test ('ANOVA F', 'Wald F',
+    'Pearson chi2' or 'Rao-Scott F'), statistic, df1, df2, p, significant (p < 1 − level).
 
     >>> d = pd.DataFrame({"seg": pd.Categorical(list("ab") * 50), "x": np.arange(100.0) % 7})
-    >>> segment_profiles(d, "seg", ["x"])[["segment", "value"]].values.tolist()
+    >>> segment_profiles(d, "seg", ["x"])[["segment", "estimate"]].values.tolist()
     [['a', 2.94], ['b', 2.96]]
     """
     where = "segment_profiles"
+    check_frame(data, where)
     if not isinstance(by, str):
         raise ValueError(f"{where}: by must be one column name; got {by!r}")
-    if isinstance(variables, str):
-        raise ValueError(f"{where}: variables must be a list of column names")
+    variables = column_list(variables, where=where, what="variables")
     if by in variables:
         raise ValueError(f"{where}: the segment column {by!r} is also listed as a variable")
-    if clusters is not None or strata is not None:
-        num = [v for v in variables if v in data.columns and pd.api.types.is_numeric_dtype(data[v])
-               and not isinstance(data[v].dtype, pd.CategoricalDtype)]
-        if num:
-            raise ValueError(f"{where}: a design-based test of means is not available; numeric variable(s) {num} "
-                             "need weights only (no strata/clusters)")
     labels = dict(labels or {})
-    tab = banner(data, list(variables), [by], weights=weights, level=level, total=True, labels=labels,
+    tab = banner(data, variables, [by], design=design, weights=weights, level=level, total=True, labels=labels,
                  min_base=0, strata=strata, clusters=clusters, fpc=fpc)
     f = tab.to_frame()
-    tot = f[f["banner"] == TOTAL][["stub", "row", "value"]].rename(columns={"value": "total"})
+    tot = f[f["banner"] == TOTAL][["stub", "row", "estimate"]].rename(columns={"estimate": "total"})
     seg = f[f["banner"] == by].merge(tot, on=["stub", "row"], how="left", sort=False)
-    tests = tab.chi2.rename(columns={"stub": "variable", "statistic": "test_statistic"})
-    tests = tests[["variable", "test", "test_statistic", "df1", "df2", "p"]]
+    tests = tab.chi2.rename(columns={"stub": "variable"})[["variable", "test", "statistic", "df1", "df2", "p"]]
     out = pd.DataFrame({
         "variable": seg["stub"],
         "label": [str(labels.get(v, v)) for v in seg["stub"]],
-        "statistic": seg["statistic"],
-        "category": np.where(seg["statistic"] == "mean", "", seg["row"]),
+        "measure": seg["measure"],
+        "category": np.where(seg["measure"] == "mean", "", seg["row"]),
         "segment": seg["column"],
-        "value": seg["value"],
-        "base": seg["base_unweighted"],
-        "base_effective": seg["base_effective"],
+        "estimate": seg["estimate"],
+        "n": seg["n"],
+        "effective_n": seg["effective_n"],
         "total": seg["total"],
-        "diff_from_total": seg["value"] - seg["total"],
+        "diff_from_total": seg["estimate"] - seg["total"],
     }).merge(tests, on="variable", how="left", sort=False)
     out["significant"] = out["p"] < 1 - level
     return out.reset_index(drop=True)
@@ -83,13 +82,18 @@ def profile_table(data: pd.DataFrame, by: str, variables: Sequence[str], *, deci
     """Wide profile: rows = variable / statistic, columns = the segments, then Total and the test's p.
 
     Keyword arguments go to :func:`segment_profiles`. Means are shown as numbers, categories as % (0–100),
-    both rounded to ``decimals``."""
+    both rounded to ``decimals``.
+
+    >>> d = pd.DataFrame({"seg": pd.Categorical(list("ab") * 50), "x": np.arange(100.0) % 7})
+    >>> profile_table(d, "seg", ["x"]).round(2).values.tolist()
+    [[2.9, 3.0, 3.0, 0.96]]
+    """
     prof = segment_profiles(data, by, variables, **kwargs)
-    prof = prof.assign(row=np.where(prof["statistic"] == "mean", "Mean", "% " + prof["category"].astype(str)))
+    prof = prof.assign(row=np.where(prof["measure"] == "mean", "Mean", "% " + prof["category"].astype(str)))
     keys = ["label", "row"]
     order = list(dict.fromkeys(zip(prof["label"], prof["row"])))
     segs = list(dict.fromkeys(prof["segment"]))
-    wide = prof.pivot(index=keys, columns="segment", values="value").reindex(
+    wide = prof.pivot(index=keys, columns="segment", values="estimate").reindex(
         index=pd.MultiIndex.from_tuples(order, names=keys), columns=segs)
     extra = prof.drop_duplicates(keys).set_index(keys)[["total", "p"]].reindex(wide.index)
     wide[TOTAL] = extra["total"]

@@ -26,10 +26,12 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from cfresearch.survey.estimates import _core, _crit, _resolve_df
-from cfresearch.survey.weighting import RakeResult
+from cfresearch.checks import check_frame, check_level, require_columns
+
+from .design import SurveyDesign, critical_value, design_for, linearise_ratios, resolve_df, two_sided_p
+from .nps import nps_scores
+from .weighting import RakeResult
 
 __all__ = ["describe_snapshot", "wave_change", "wave_snapshot", "kpi_scores"]
 
@@ -53,24 +55,21 @@ def _spec(name: str, spec) -> dict:
 
 def kpi_scores(data: pd.DataFrame, spec) -> pd.Series:
     """The per-respondent score whose (weighted) mean is the KPI: the rating itself (mean), 100/0/−100 for
-    promoter/passive/detractor (nps), 100/0 for in/out of the box (top_box); NaN where the answer is missing."""
+    promoter/passive/detractor (nps), 100/0 for in/out of the box (top_box); NaN where the answer is missing.
+
+    >>> kpi_scores(pd.DataFrame({"r": [10, 7, 3, None]}), {"column": "r", "kind": "nps"}).tolist()
+    [100.0, 0.0, -100.0, nan]
+    """
     s = _spec("kpi", spec)
     col = s["column"]
-    if col not in data.columns:
-        raise ValueError(f"kpi column {col!r} is not in data")
+    require_columns(data, [col], where="kpi_scores", what="KPI column")
     x = data[col]
     if s["kind"] == "mean":
         if not pd.api.types.is_numeric_dtype(x.dtype) or isinstance(x.dtype, pd.CategoricalDtype):
-            raise ValueError(f"kpi column {col!r}: kind 'mean' needs a numeric column, got {x.dtype}")
+            raise ValueError(f"kpi_scores: KPI column {col!r}: kind 'mean' needs a numeric column, got {x.dtype}")
         return x.astype(float)
     if s["kind"] == "nps":
-        v = pd.to_numeric(x, errors="coerce").to_numpy(dtype=float)
-        ok = np.isfinite(v)
-        if ok.any() and (np.nanmin(v) < 0 or np.nanmax(v) > 10):
-            raise ValueError(f"kpi column {col!r}: NPS needs 0-10 ratings; found values in "
-                             f"[{np.nanmin(v):g}, {np.nanmax(v):g}]")
-        score = np.where(v >= 9, 100.0, np.where(v <= 6, -100.0, 0.0))
-        return pd.Series(np.where(ok, score, np.nan), index=data.index, name=col)
+        return pd.Series(nps_scores(x, where=f"kpi_scores (column {col!r})"), index=data.index, name=col)
     vals = list(s["values"])
     codes_in = x.isin(vals)
     return pd.Series(np.where(x.notna(), np.where(codes_in, 100.0, 0.0), np.nan), index=data.index, name=col)
@@ -81,6 +80,7 @@ def wave_change(
     kpis: Mapping[str, str | Mapping],
     *,
     wave: str = "wave",
+    design: SurveyDesign | None = None,
     weights: str | Sequence[float] | np.ndarray | None = None,
     strata: str | Sequence[str] | None = None,
     clusters: str | Sequence[str] | None = None,
@@ -91,9 +91,10 @@ def wave_change(
 ) -> pd.DataFrame:
     """KPI estimates per wave and the change from the previous wave, with design-based SEs and tests.
 
+    ``design`` (or the design keywords) as in :func:`~cfresearch.survey.estimates.weighted_estimate`.
     Returns a tidy DataFrame, one row per KPI × wave (waves in sorted/category order): ``kpi``, ``wave``,
     ``estimate``, ``se``, ``ci_low``, ``ci_high``, ``n`` (valid answers), ``change`` (vs the previous wave;
-    NaN for the first), ``change_se``, ``statistic``, ``p_value`` (two-sided; normal unless ``df`` is given,
+    NaN for the first), ``change_se``, ``statistic``, ``p`` (two-sided; normal unless ``df`` is given,
     see :func:`~cfresearch.survey.estimates.weighted_estimate`) and ``significant`` (p < 1 − level).
 
     >>> df = pd.DataFrame({"wave": [1, 1, 1, 2, 2, 2], "csat": [3, 4, 5, 4, 5, 5]})
@@ -102,48 +103,41 @@ def wave_change(
     0     1     4.000     NaN
     1     2     4.667   0.667
     """
+    where = "wave_change"
+    check_frame(data, where)
+    level = check_level(level, where=where)
     if not isinstance(kpis, Mapping) or not kpis:
-        raise ValueError("kpis must be a non-empty mapping {name: column or spec}")
-    if wave not in data.columns:
-        raise ValueError(f"wave column {wave!r} is not in data")
-    specs = {name: _spec(name, spec) for name, spec in kpis.items()}
-    frames = []
-    for name, spec in specs.items():
-        score_col = "__kpi_score__"
-        work = data.copy(deep=False)
-        work[score_col] = kpi_scores(data, spec).to_numpy()
-        core = _core(work, score_col, weights=weights, kind="mean", by=wave, strata=strata, clusters=clusters,
-                     fpc=fpc, raking=raking)
-        est = core.estimate
-        v = core.vcov
-        dfv = _resolve_df(df, core.design)
-        crit = _crit(level, dfv)
-        se = np.sqrt(np.clip(np.diag(v), 0, None))
-        k = est.size
-        change = np.full(k, np.nan)
-        change_se = np.full(k, np.nan)
-        if k > 1:
-            idx = np.arange(1, k)
-            change[1:] = est[1:] - est[:-1]
-            change_se[1:] = np.sqrt(np.clip(v[idx, idx] + v[idx - 1, idx - 1] - 2 * v[idx, idx - 1], 0, None))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            stat = change / change_se
-        p = 2 * (stats.norm.sf(np.abs(stat)) if dfv is None else stats.t.sf(np.abs(stat), dfv))
-        frames.append(pd.DataFrame({
-            "kpi": name,
-            "wave": core.table[wave].to_numpy(),
-            "estimate": est,
-            "se": se,
-            "ci_low": est - crit * se,
-            "ci_high": est + crit * se,
-            "n": core.table["n"].to_numpy(),
-            "change": change,
-            "change_se": change_se,
-            "statistic": stat,
-            "p_value": p,
-            "significant": np.where(np.isfinite(p), p < 1 - level, False),
-        }))
+        raise ValueError(f"{where}: kpis must be a non-empty mapping {{name: column or spec}}")
+    require_columns(data, [wave], where=where, what="wave column")
+    design = design_for(data, design, where=where, weights=weights, strata=strata, clusters=clusters, fpc=fpc,
+                        raking=raking)
+    dfv = resolve_df(df, design, where)
+    frames = [_kpi_by_wave(data, name, _spec(name, spec), wave, design, level, dfv) for name, spec in kpis.items()]
     return pd.concat(frames, ignore_index=True)
+
+
+def _kpi_by_wave(data: pd.DataFrame, name: str, spec: dict, wave: str, design: SurveyDesign, level: float,
+                 dfv: float | None) -> pd.DataFrame:
+    """One KPI's estimate per wave and its change from the previous wave (V_tt + V_t−1 − 2 V_t,t−1)."""
+    work = data[[wave]].assign(__kpi_score__=kpi_scores(data, spec).to_numpy())
+    lin = linearise_ratios(work, "__kpi_score__", design, kind="mean", by=wave, where="wave_change")
+    est, v, se = lin.estimate, lin.vcov, lin.se
+    crit = critical_value(level, dfv)
+    change = np.full(est.size, np.nan)
+    change_se = np.full(est.size, np.nan)
+    if est.size > 1:
+        idx = np.arange(1, est.size)
+        change[1:] = est[1:] - est[:-1]
+        change_se[1:] = np.sqrt(np.clip(v[idx, idx] + v[idx - 1, idx - 1] - 2 * v[idx, idx - 1], 0, None))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat = change / change_se
+    p = two_sided_p(stat, dfv)
+    return pd.DataFrame({
+        "kpi": name, "wave": lin.table[wave].to_numpy(), "estimate": est, "se": se,
+        "ci_low": est - crit * se, "ci_high": est + crit * se, "n": lin.table["n"].to_numpy(),
+        "change": change, "change_se": change_se, "statistic": stat, "p": p,
+        "significant": np.where(np.isfinite(p), p < 1 - level, False),
+    })
 
 
 def wave_snapshot(changes: pd.DataFrame, wave=None) -> pd.DataFrame:
@@ -190,6 +184,6 @@ def describe_snapshot(snapshot: pd.DataFrame, *, level: float = 0.95, decimals: 
         if pd.notna(row.change):
             verdict = "significant" if row.significant else "not significant"
             change = ("+" if row.change >= 0 else "") + f.format(row.change)
-            text += f"; previous wave {f.format(row.previous)}, change {change} (p = {row.p_value:.2g}, {verdict})"
+            text += f"; previous wave {f.format(row.previous)}, change {change} (p = {row.p:.2g}, {verdict})"
         lines.append(text)
     return "\n".join(lines)

@@ -27,17 +27,21 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
+from cfresearch.categories import encode
 from cfresearch.checks import weights_array
+from cfresearch.results import Result
 
 __all__ = [
     "RakeResult",
     "RakingError",
     "effective_n",
+    "effective_n_of_sums",
     "kish_deff",
     "post_stratify",
     "rake",
@@ -55,13 +59,24 @@ class RakingError(ValueError):
 # ─── weight diagnostics ───────────────────────────────────────────────────────────────────────────────
 
 
-def _as_weight_array(weights) -> np.ndarray:
-    w = np.asarray(weights, dtype=float).ravel()
+def _as_weight_array(weights, where: str) -> np.ndarray:
+    w = weights_array(None, weights, where=where)
     if w.size == 0:
-        raise ValueError("weights: empty")
-    if not np.all(np.isfinite(w)) or np.any(w < 0):
-        raise ValueError("weights must be finite and non-negative")
+        raise ValueError(f"{where}: weights are empty")
     return w
+
+
+def effective_n_of_sums(sum_w, sum_w2):
+    """Kish's effective base (Σw)²/Σw² from the sums of the weights and of their squares (arrays allowed;
+    NaN where Σw² = 0). The one formula behind every effective base in cfresearch.
+
+    >>> effective_n_of_sums(np.array([6.0, 3.0]), np.array([10.0, 0.0])).tolist()
+    [3.6, nan]
+    """
+    sum_w, sum_w2 = np.asarray(sum_w, dtype=float), np.asarray(sum_w2, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(sum_w2 > 0, sum_w**2 / np.where(sum_w2 > 0, sum_w2, 1.0), np.nan)
+    return float(out) if out.ndim == 0 else out
 
 
 def kish_deff(weights) -> float:
@@ -74,10 +89,10 @@ def kish_deff(weights) -> float:
     >>> kish_deff([1, 1, 2, 2])
     1.1111111111111112
     """
-    w = _as_weight_array(weights)
+    w = _as_weight_array(weights, "kish_deff")
     s = w.sum()
     if s <= 0:
-        raise ValueError("weights sum to zero")
+        raise ValueError("kish_deff: the weights sum to zero")
     return float(w.size * np.dot(w, w) / (s * s))
 
 
@@ -87,26 +102,26 @@ def effective_n(weights) -> float:
     >>> effective_n([1, 1, 2, 2])
     3.6
     """
-    w = _as_weight_array(weights)
-    return float(w.sum() ** 2 / np.dot(w, w))
+    w = _as_weight_array(weights, "effective_n")
+    return effective_n_of_sums(w.sum(), np.dot(w, w))
 
 
 # ─── result object ────────────────────────────────────────────────────────────────────────────────────
 
 
-@dataclass
-class RakeResult:
+@dataclass(frozen=True, eq=False)
+class RakeResult(Result):
     """Weights from :func:`rake` or :func:`post_stratify`, with diagnostics.
 
-    ``weights`` is aligned to the input ``data.index``. ``margins`` has one row per raking variable and
-    category: target share, unweighted share, base-weighted share and final weighted share.
+    ``weights`` is aligned to the input ``data.index``. ``margins`` (``to_frame()``) has one row per raking
+    variable and category: target share, unweighted share, base-weighted share and final weighted share.
     ``max_deviation`` is the largest absolute difference between a weighted margin share and its target
-    share. ``deff``/``efficiency``/``effective_n`` are Kish's measures of the final weights.
+    share. ``deff``/``efficiency``/``effective_n`` are Kish's measures of the final weights;
+    :meth:`diagnostics` lists them all.
 
-    For the variance of estimates (see :func:`cfresearch.survey.estimates.weighted_estimate`):
-    ``cell`` gives each row's raking cell (the combination of the raking variables' categories),
-    ``cell_dummies`` the margin dummies of every cell (cells × Σ categories), and ``base_weights`` the
-    weights the raking started from.
+    For the variance of estimates (see :mod:`cfresearch.survey.design`): ``cell`` gives each row's raking
+    cell (the combination of the raking variables' categories), ``cell_dummies`` the margin dummies of every
+    cell (cells × Σ categories), and ``base_weights`` the weights the raking started from.
     """
 
     weights: pd.Series
@@ -115,26 +130,20 @@ class RakeResult:
     max_deviation: float
     margins: pd.DataFrame
     variables: tuple[str, ...]
-    base_weights: np.ndarray
-    cell: np.ndarray
-    cell_dummies: np.ndarray
+    base_weights: np.ndarray = field(repr=False)
+    cell: np.ndarray = field(repr=False)
+    cell_dummies: np.ndarray = field(repr=False)
     method: str = "rake"
     tol: float = 1e-6
     bounds: tuple[float, float] = (0.0, np.inf)
     worst_margin: tuple[str, Hashable] | None = None
-    _stats: dict = field(default_factory=dict, repr=False)
 
-    def __post_init__(self) -> None:
+    @cached_property
+    def _stats(self) -> dict:
         w = self.weights.to_numpy(dtype=float)
         pos = w[w > 0]
-        self._stats = {
-            "n": int(w.size),
-            "sum_w": float(w.sum()),
-            "deff": kish_deff(w),
-            "min": float(w.min()),
-            "max": float(w.max()),
-            "min_positive": float(pos.min()) if pos.size else np.nan,
-        }
+        return {"n": int(w.size), "sum_w": float(w.sum()), "deff": kish_deff(w), "min": float(w.min()),
+                "max": float(w.max()), "min_positive": float(pos.min()) if pos.size else np.nan}
 
     @property
     def deff(self) -> float:
@@ -171,7 +180,7 @@ class RakeResult:
             g = self.weights.to_numpy() / self.base_weights
         return pd.Series(g, index=self.weights.index, name="g")
 
-    def summary(self) -> pd.DataFrame:
+    def diagnostics(self) -> pd.DataFrame:
         """One-column table of diagnostics: method, convergence, iterations, max deviation, n, Σw,
         Kish deff, efficiency, effective n, min/max weight and their ratio, min/max adjustment factor."""
         g = self.adjustment.to_numpy()
@@ -196,38 +205,23 @@ class RakeResult:
         }
         return pd.DataFrame({"value": pd.Series(rows, dtype=object)}).rename_axis("statistic")
 
+    def summary(self) -> str:
+        """A short plain-text account: method, convergence, design effect, effective base, weight range."""
+        state = (f"converged in {self.iterations} iteration(s)" if self.converged else
+                 f"did NOT converge after {self.iterations} iteration(s)")
+        worst = "" if self.worst_margin is None else f" ({self.worst_margin[0]} = {self.worst_margin[1]})"
+        return (f"{self.method.capitalize()} on {', '.join(self.variables)}: {state}; largest deviation from a "
+                f"target share {self.max_deviation:.1e}{worst}.\n"
+                f"n = {self._stats['n']:,}; Kish design effect {self.deff:.2f}, effective base "
+                f"{self.effective_n:,.0f} (efficiency {self.efficiency:.0%}); weights {self.min_weight:.3g} to "
+                f"{self.max_weight:.3g} (ratio {self.weight_ratio:.3g}).")
+
     def to_frame(self) -> pd.DataFrame:
         """The margins table: variable, category, target, unweighted, base_weighted, weighted, deviation."""
         return self.margins.copy()
 
 
 # ─── input handling ───────────────────────────────────────────────────────────────────────────────────
-
-
-def _factorize(values: pd.Series) -> tuple[np.ndarray, list]:
-    """Integer codes (intp, -1 for missing) and the observed categories in sorted/category order."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        codes = values.cat.codes.to_numpy().astype(np.intp)
-        cats = list(values.cat.categories)
-        present = np.bincount(codes[codes >= 0], minlength=len(cats)) > 0
-        if present.all():
-            return codes, cats
-        remap = np.full(len(cats), -1, dtype=np.intp)
-        remap[present] = np.arange(int(present.sum()))
-        new = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
-        return new.astype(np.intp), [c for c, p in zip(cats, present) if p]
-    arr = values.to_numpy()
-    if arr.dtype.kind in "iub" and arr.size:
-        lo, hi = int(arr.min()), int(arr.max())
-        if hi - lo < 1_000_000:  # small integer range: a lookup table beats hashing
-            shifted = (arr - lo).astype(np.intp)
-            present = np.bincount(shifted, minlength=hi - lo + 1) > 0
-            if present.all():
-                return shifted, list(range(lo, hi + 1))
-            remap = np.cumsum(present) - 1
-            return remap[shifted].astype(np.intp), list((np.flatnonzero(present) + lo).tolist())
-    codes, uniques = pd.factorize(values, sort=True)
-    return codes.astype(np.intp), list(uniques)
 
 
 def _match_target_keys(var: str, cats: list, target: Mapping) -> np.ndarray:
@@ -453,7 +447,7 @@ def rake(
 
     codes, cats, raw = [], [], []
     for v in variables:
-        c, cv = _factorize(data[v])
+        c, cv = encode(data[v], observed=True)
         if (c < 0).any():
             raise ValueError(f"rake: raking variable {v!r} has {int((c < 0).sum())} missing values; "
                              "raking needs every row classified (impute, or add a category for them)")
@@ -669,7 +663,7 @@ def post_stratify(
             raise ValueError(f"post_stratify: {missing!r} are not columns of data")
         codes, cats = [], []
         for c in cols:
-            cc, cv = _factorize(data[c])
+            cc, cv = encode(data[c], observed=True)
             if (cc < 0).any():
                 raise ValueError(f"post_stratify: cell variable {c!r} has {int((cc < 0).sum())} missing values")
             codes.append(cc)
@@ -689,6 +683,4 @@ def post_stratify(
     else:
         res = rake(data[[var]], {var: tgt}, base_weights=_base_weights(data, base_weights), total=total,
                    max_iter=2, tol=1e-9)
-    res.method = "post-stratification"
-    res.weights.index = data.index
-    return res
+    return replace(res, method="post-stratification", weights=res.weights.set_axis(data.index))
