@@ -21,6 +21,7 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportions_ztest
 
 from cfresearch.survey.banner import banner, column_letters
+from cfresearch.survey.design import survey_design
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "banner"
 
@@ -289,3 +290,105 @@ def test_missing_banner_values_count_in_total_only():
     assert _cell(tab, "y", "Mean", "Total", "n") == 60
     assert _cell(tab, "y", "Mean", "a", "n") == 20
     assert _cell(tab, "y", "Mean", "Total") == pytest.approx(2.0)
+
+
+# ─── design-based letters, the Wald F of means, overlapping columns (R survey 4.1.1) ──────────────────
+
+DESIGN_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "survey_design"
+
+
+@pytest.fixture(scope="module")
+def clus1() -> pd.DataFrame:
+    d = pd.read_csv(DESIGN_FIXTURES / "apiclus1_full.csv")
+    return d.assign(a1=(d["awards"] == "Yes").astype(float), a2=(d["sch.wide"] == "Yes").astype(float))
+
+
+def _pair(tab, stub, row, a, b):
+    c = tab.comparisons
+    return c[(c["stub"] == stub) & (c["row"] == row) & (c["column_a"] == a) & (c["column_b"] == b)].iloc[0]
+
+
+def test_design_based_letters_use_the_linearised_variance_of_the_difference(clus1):
+    """R: b <- svyby(~api00, ~stype, dclus1, svymean, covmat=TRUE); svycontrast(b, c(E=1, H=0, M=-1)):
+    17.42805556, SE 14.33739; svyby(~sch.wide, ~stype, ...) vcov: V(E:No) 0.000440339963156,
+    V(M:No) 0.01199074240423, Cov -0.00098115734625. Tests on t with degf(dclus1) = 14."""
+    design = survey_design(clus1, weights="pw", clusters="dnum", fpc="fpc")
+    tab = banner(clus1, ["api00", "sch.wide"], ["stype"], design=design, min_base=0)
+    em = _pair(tab, "api00", "Mean", "E", "M")
+    assert (em["diff"], em["se"], em["df"]) == pytest.approx((17.42805556, 14.33739, 14), rel=1e-6)
+    assert em["p"] == pytest.approx(2 * stats.t.sf(17.42805556 / 14.33739, 14), rel=1e-5)
+    no = _pair(tab, "sch.wide", "No", "E", "M")
+    se = 100 * np.sqrt(0.000440339963156 + 0.01199074240423 + 2 * 0.00098115734625)
+    assert (no["diff"], no["se"]) == pytest.approx((100 * (0.0833333333333 - 0.32), se), rel=1e-9)
+    assert tab.letter_test == "design" and "Design-based tests of each difference" in tab.legend()
+
+
+def test_numeric_stubs_get_the_design_based_wald_f_of_r_regtermtest(clus1):
+    """R: regTermTest(svyglm(api00 ~ stype, dclus1), ~stype): F = 1.27820074252 on 2 and 12 df, p =
+    0.313879768243; on apistrat (strata, fpc), api00 ~ awards: F = 5.30660668393 on 1 and 196, p = 0.0222935238151."""
+    tab = banner(clus1, ["api00"], ["stype"], weights="pw", clusters="dnum", fpc="fpc")
+    row = tab.chi2.iloc[0]
+    assert row["test"] == "Wald F"
+    assert (row["statistic"], row["df1"], row["df2"], row["p"]) == pytest.approx(
+        (1.27820074252, 2, 12, 0.313879768243), rel=1e-9)
+    strat = pd.read_csv(DESIGN_FIXTURES / "apistrat.csv")
+    row = banner(strat, ["api00"], ["awards"], design=survey_design(strat, weights="pw", strata="stype",
+                                                                   fpc="fpc")).chi2.iloc[0]
+    assert (row["statistic"], row["df1"], row["df2"], row["p"]) == pytest.approx(
+        (5.30660668393, 1, 196, 0.0222935238151), rel=1e-9)
+
+
+def test_overlapping_columns_under_a_design_match_r_svyratio(clus1):
+    """A multi-response set as banner (awards = Yes, sch.wide = Yes: 130 schools in both). R:
+    r <- svyratio(~I(api00*a1)+I(api00*a2), ~a1+a2, dclus1, covmat=TRUE); the contrast of the two own-domain
+    ratios: 651.815384615 − 649.3625, SE 4.22059915579 (comp.imp: 1 − 0.83125, SE 0.0211011220238); on
+    dstrat: 678.422405614 − 676.530443657, SE 5.85875448137."""
+    design = survey_design(clus1, weights="pw", clusters="dnum", fpc="fpc")
+    tab = banner(clus1, ["api00", "comp.imp"], ["set"], design=design, multi={"set": ["a1", "a2"]}, min_base=0)
+    api = _pair(tab, "api00", "Mean", "a1", "a2")
+    assert (api["diff"], api["se"]) == pytest.approx((651.815384615 - 649.3625, 4.22059915579), rel=1e-9)
+    ci = _pair(tab, "comp.imp", "Yes", "a1", "a2")
+    assert (ci["diff"], ci["se"]) == pytest.approx((100 * (1 - 0.83125), 100 * 0.0211011220238), rel=1e-9)
+    assert _cell(tab, "api00", "Mean", "a1", "n") == 130 + 0 and _cell(tab, "api00", "Mean", "a2", "n") == 160
+    assert tab.chi2.empty and "share respondents" in tab.legend()
+    strat = pd.read_csv(DESIGN_FIXTURES / "apistrat.csv")
+    strat = strat.assign(a1=(strat["awards"] == "Yes").astype(float), a2=(strat["sch.wide"] == "Yes").astype(float))
+    tab = banner(strat, ["api00"], ["set"], design=survey_design(strat, weights="pw", strata="stype", fpc="fpc"),
+                 multi={"set": ["a1", "a2"]}, min_base=0)
+    row = _pair(tab, "api00", "Mean", "a1", "a2")
+    assert (row["diff"], row["se"]) == pytest.approx((678.422405614 - 676.530443657, 5.85875448137), rel=1e-9)
+
+
+def test_disjoint_multi_response_columns_test_like_a_single_choice_banner(survey):
+    """Items nobody selects together: no overlap term, so letters and p-values equal the categorical banner's."""
+    d = survey.assign(**{f"is_{c}": (survey["customer_type"] == c).astype(float) for c in ("New", "Regular", "Loyal")})
+    items = ["is_New", "is_Regular", "is_Loyal"]
+    for kw in ({}, {"weights": "w"}):
+        single = banner(d, ["sat", "score"], ["customer_type"], **kw)
+        multi = banner(d, ["sat", "score"], ["types"], multi={"types": items}, **kw)
+        assert multi.comparisons["p"].to_numpy() == pytest.approx(single.comparisons["p"].to_numpy(), rel=1e-10)
+        assert multi.to_frame().query("banner == 'types'")["sig_letters"].tolist() == \
+            single.to_frame().query("banner == 'customer_type'")["sig_letters"].tolist()
+
+
+def test_overlap_correction_removes_shared_respondents_and_keeps_the_test_size():
+    """Two overlapping columns of the same respondents: identical columns are not tested; under the null,
+    with 60% of respondents in both columns, the corrected pooled z-test rejects about 5% at the 5% level,
+    where the test without the overlap term would be far too conservative."""
+    rng = np.random.default_rng(5)
+    n, reps = 400, 300
+    rejected = naive = 0
+    for _ in range(reps):
+        both = rng.random(n) < 0.6
+        a = (both | (rng.random(n) < 0.5)).astype(float)
+        b = (both | (~a.astype(bool) & (rng.random(n) < 0.8))).astype(float)
+        y = (rng.random(n) < 0.4).astype(float)
+        d = pd.DataFrame({"a": a, "b": b, "y": pd.Categorical(np.where(y == 1, "yes", "no"))})
+        tab = banner(d, ["y"], ["ab"], multi={"ab": ["a", "b"]}, min_base=0)
+        rejected += _pair(tab, "y", "yes", "a", "b")["p"] < 0.05
+        counts = [int(y[a == 1].sum()), int(y[b == 1].sum())]
+        naive += proportions_ztest(counts, [int(a.sum()), int(b.sum())])[1] < 0.05  # as if independent
+    assert 0.02 < rejected / reps < 0.09
+    assert naive / reps < 0.01
+    same = pd.DataFrame({"a": np.ones(50), "b": np.ones(50), "y": pd.Categorical(["x", "z"] * 25)})
+    assert banner(same, ["y"], ["ab"], multi={"ab": ["a", "b"]}, min_base=0).comparisons.empty

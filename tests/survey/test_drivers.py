@@ -309,3 +309,33 @@ def test_result_is_a_small_dataclass(swiss):
     assert isinstance(res, DriverResult) and res.method == "johnson"
     assert res.importance == pytest.approx(res.johnson_weight)
     assert "Johnson's relative weights" in res.summary()
+
+
+def test_rao_wu_bootstrap_resamples_psus_within_strata():
+    """Rao & Wu (1988) with n_h − 1 draws: a stratum of two PSUs keeps one of them at twice its weight; every
+    replicate keeps each stratum's expected total; the bootstrap variance of a weighted mean approaches its
+    Taylor-linearised variance."""
+    from cfresearch.survey import survey_design, weighted_estimate
+    from cfresearch.survey.drivers import _rao_wu
+
+    rng = np.random.default_rng(8)
+    n = 2000
+    stratum = rng.integers(0, 5, n)
+    psu = stratum * 100 + rng.integers(0, np.where(stratum == 0, 2, 12))
+    d = pd.DataFrame({"h": stratum, "psu": psu, "w": rng.uniform(0.5, 2, n),
+                      "y": rng.normal(size=n) + (psu % 7) * 0.3})
+    design = survey_design(d, weights="w", strata="h", clusters="psu")
+    draw = _rao_wu(design, np.ones(n, dtype=bool))
+    gen = np.random.default_rng(0)
+    means, two = [], []
+    for _ in range(3000):
+        m = draw(gen)
+        two.append(sorted(set(np.round(m[stratum == 0], 12))))
+        wb = d["w"].to_numpy() * m
+        means.append(wb @ d["y"].to_numpy() / wb.sum())
+    assert all(v in ([0.0, 2.0], [2.0], [0.0]) for v in two) and any(v == [0.0, 2.0] for v in two)
+    taylor = weighted_estimate(d, "y", design=design)["se"][0]
+    assert np.std(means) == pytest.approx(taylor, rel=0.08)
+    res = key_drivers(d.assign(x1=rng.normal(size=n), x2=rng.normal(size=n)), "y", ["x1", "x2"], design=design,
+                      bootstrap=20)
+    assert res.resampling.startswith("PSUs within strata") and "Rao-Wu" in res.summary()

@@ -157,3 +157,41 @@ def test_nps_group_cuts_at_6_and_8_and_keeps_missing():
     assert 100 * (shares.iloc[2] - shares.iloc[0]) == pytest.approx(nps(x).score)
     with pytest.raises(ValueError, match="1 score"):
         nps_group(pd.Series([1, 11]))
+
+
+def test_nps_by_with_a_design_is_the_linearised_mean_of_plus_minus_100():
+    """With strata and clusters, each segment's NPS, its SE and its test against the rest are those of the
+    weighted mean of sᵢ ∈ {−100, 0, 100} in the design (weighted_estimate / weighted_mean_diff_test, checked
+    against R survey), and the adjusted-Wald interval uses the design's effective size."""
+    from cfresearch.survey import survey_design, weighted_estimate, weighted_mean_diff_test
+    from cfresearch.survey.nps import nps_scores
+
+    rng = np.random.default_rng(3)
+    n = 900
+    store = rng.integers(0, 30, n)
+    d = pd.DataFrame({"region": store % 3, "store": store, "w": rng.uniform(0.5, 2.0, n),
+                      "seg": pd.Categorical(rng.choice(["a", "b", "c"], n), categories=["a", "b", "c"]),
+                      "nps": np.clip(np.round(rng.normal(7, 2.5, n) + (store % 5 == 0) * 2), 0, 10)})
+    d.loc[::17, "nps"] = np.nan
+    design = survey_design(d, weights="w", strata="region", clusters="store")
+    out = nps_by(d, "nps", "seg", design=design).set_index("segment")
+    scores = d.assign(s=nps_scores(d["nps"]))
+    est = weighted_estimate(scores, "s", design=design, by="seg").set_index("seg")
+    for seg in "abc":
+        assert (out.loc[seg, "estimate"], out.loc[seg, "se"]) == pytest.approx(
+            (est.loc[seg, "estimate"], est.loc[seg, "se"]), rel=1e-10)
+        test = weighted_mean_diff_test(scores.assign(inside=(d["seg"] == seg).astype(int)), "s", by="inside",
+                                       design=design)
+        assert (out.loc[seg, "diff"], out.loc[seg, "diff_se"], out.loc[seg, "p"]) == pytest.approx(
+            (test["diff"][0], test["se"][0], test["p"][0]), rel=1e-10)
+        pp, pdt = out.loc[seg, "promoters"], out.loc[seg, "detractors"]
+        n_star = 1e4 * (pp + pdt - (pp - pdt) ** 2) / out.loc[seg, "se"] ** 2
+        assert out.loc[seg, "effective_n"] == pytest.approx(n_star)
+    total = weighted_estimate(scores, "s", design=design)
+    assert (out.loc["Total", "estimate"], out.loc["Total", "se"]) == pytest.approx(
+        (total["estimate"][0], total["se"][0]), rel=1e-10)
+    ref = nps_by(d, "nps", "seg", design=design, reference="a").set_index("segment")
+    pair = weighted_mean_diff_test(scores, "s", by="seg", groups=("a", "c"), design=design)
+    assert (ref.loc["c", "diff"], ref.loc["c", "diff_se"]) == pytest.approx((pair["diff"][0], pair["se"][0]),
+                                                                            rel=1e-10)
+    assert np.isnan(ref.loc["a", "p"]) and ref.loc["c", "compared_with"] == "a"

@@ -105,7 +105,8 @@ def test_numeric_likert_outcome_and_categorical_predictor(ucla, logit):
     assert res.thresholds["threshold"].tolist() == ["1|2", "2|3"]
     ordered = ucla.assign(apply=pd.Categorical(ucla["apply"], categories=ORDER, ordered=True))
     same = ordinal_regression(ordered, "apply", X)
-    assert same.coefficients["estimate"].to_numpy() == pytest.approx(logit.coefficients["estimate"].to_numpy(), abs=1e-9)
+    assert same.coefficients["estimate"].to_numpy() == pytest.approx(logit.coefficients["estimate"].to_numpy(),
+                                                                     abs=1e-9)
 
 
 def test_listwise_deletion_and_summary(ucla):

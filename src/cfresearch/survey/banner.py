@@ -44,7 +44,15 @@ from cfresearch.checks import check_choice, check_frame, check_level, check_uniq
 from cfresearch.results import Result
 from cfresearch.tables import show
 
-from .column_tests import CORRECTIONS, column_letters, design_difference, kish_difference, letters, pooled_share
+from .column_tests import (
+    CORRECTIONS,
+    column_letters,
+    compare,
+    design_difference,
+    kish_difference,
+    letters,
+    pooled_share,
+)
 from .design import SurveyDesign, design_for
 from .table_tests import pearson, rao_scott, wald_f, weighted_anova
 from .weighting import effective_n_of_sums
@@ -480,7 +488,9 @@ def _whole_table_tests(stubs: _Stubs, sums: _Sums, target: _Target, cells: _Cell
 class BannerTable(Result):
     """A computed banner table (see :func:`banner`). Values: % (0–100) for category and multi-response rows,
     means for numeric rows. ``frame`` is the tidy long table behind ``to_frame()``; ``chi2`` the whole-table
-    tests; ``column_bases`` the bases of every column."""
+    tests; ``column_bases`` the bases of every column; ``comparisons`` every tested pair of columns behind
+    the letters: stub, row, banner, column_a, column_b, diff (a − b, in percentage points for % rows), se,
+    statistic, df (inf: normal), p and p_adjusted (after the correction)."""
 
     frame: pd.DataFrame
     chi2: pd.DataFrame
@@ -495,6 +505,7 @@ class BannerTable(Result):
     letter_test: str = "kish"
     overlap: tuple = ()
     labels: dict = field(default_factory=dict)
+    comparisons: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy long table: stub, row, measure ('%' or 'mean'), banner, column, letter, estimate, n (unweighted
@@ -682,6 +693,7 @@ class _Computed:
     sig: np.ndarray
     tests: list
     bases: dict  # per table column: respondents in it (n), their Σw and Σw²
+    pairs: list  # per banner variable: the tidy table of its column comparisons
 
 
 def _compute(stubs: _Stubs, variables: list[_BannerVar], design: SurveyDesign, options: _Options,
@@ -691,7 +703,7 @@ def _compute(stubs: _Stubs, variables: list[_BannerVar], design: SurveyDesign, o
     n_rows = len(stubs.rows)
     out = _Computed(cols, *(np.full((n_rows, len(cols)), np.nan) for _ in range(4)),
                     np.full((n_rows, len(cols)), "", dtype=object), [],
-                    {k: np.zeros(len(cols)) for k in ("n", "w", "w2")})
+                    {k: np.zeros(len(cols)) for k in ("n", "w", "w2")}, [])
     design_based = bool(design.strata or design.clusters)
     unit, n_units, _ = design.units()
     w = design.w if design.weighted else None
@@ -715,14 +727,16 @@ def _compute(stubs: _Stubs, variables: list[_BannerVar], design: SurveyDesign, o
                 continue
             vcov = _design_vcov(stubs, sums, target, cells, design) if design_based else None
             if len(pos) > 1:
-                out.sig[:, pos] = _letters(stubs, sums, target, cells, vcov, var, design, options, n_units,
-                                           [cols[p][2] for p in pos])
+                out.sig[:, pos], pairs = _letters(stubs, sums, target, cells, vcov, var, design, options, n_units,
+                                                  [cols[p][2] for p in pos])
+                out.pairs.append(pairs)
             out.tests += _whole_table_tests(stubs, sums, target, cells, vcov, design, var)
     return out
 
 
 def _letters(stubs, sums, target, cells: _Cells, vcov, var: _BannerVar, design: SurveyDesign, options: _Options,
-             n_units: int, names: list[str]) -> np.ndarray:
+             n_units: int, names: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """The letters of one banner variable's columns, and every tested pair as a tidy table."""
     tested = cells.n >= options.min_base
     if vcov is not None:
         diff_var = design_difference(vcov)
@@ -731,8 +745,19 @@ def _letters(stubs, sums, target, cells: _Cells, vcov, var: _BannerVar, design: 
         overlap = _overlap_terms(stubs, sums, target, cells, n_units) if var.multi else None
         diff_var, df = kish_difference(cells.value, cells.effective_n, cells.var, stubs.is_pct,
                                        equal_var=options.equal_var, overlap=overlap)
-    return letters(cells.value, diff_var, df, tested, names, correction=options.correction, level=options.level,
-                   lower_level=options.lower_level)
+    p, padj = compare(cells.value, diff_var, df, tested, options.correction)
+    sig = letters(cells.value, padj, names, level=options.level, lower_level=options.lower_level)
+    r, i, j = np.nonzero(np.triu(np.isfinite(p), 1))
+    scale = np.where(stubs.is_pct, 100.0, 1.0)[r]
+    rows = stubs.rows
+    with np.errstate(invalid="ignore"):
+        se = np.sqrt(diff_var[r, i, j])
+    pairs = pd.DataFrame({"stub": [rows[k][0] for k in r], "row": [rows[k][1] for k in r], "banner": var.name,
+                          "column_a": [var.labels[k] for k in i], "column_b": [var.labels[k] for k in j],
+                          "diff": (cells.value[r, i] - cells.value[r, j]) * scale, "se": se * scale,
+                          "statistic": (cells.value[r, i] - cells.value[r, j]) / se, "df": df[r, i, j],
+                          "p": p[r, i, j], "p_adjusted": padj[r, i, j]})
+    return sig, pairs
 
 
 def _design_text(design: SurveyDesign) -> str:
@@ -774,7 +799,10 @@ def _result(table: _Computed, stubs: _Stubs, variables: list[_BannerVar], design
                        weighted=design.weighted, design=_design_text(design),
                        mean_test="pooled-variance" if options.equal_var else "Welch",
                        letter_test="design" if design_based else "kish",
-                       overlap=tuple(v.name for v in variables if v.multi), labels=labels)
+                       overlap=tuple(v.name for v in variables if v.multi), labels=labels,
+                       comparisons=(pd.concat(table.pairs, ignore_index=True) if table.pairs else
+                                    pd.DataFrame(columns=["stub", "row", "banner", "column_a", "column_b", "diff",
+                                                          "se", "statistic", "df", "p", "p_adjusted"])))
 
 
 def _column_bases(table: _Computed) -> pd.DataFrame:

@@ -35,7 +35,7 @@ import functools
 import numpy as np
 from scipy import stats
 
-__all__ = ["benjamini_hochberg", "column_letters", "design_difference", "kish_difference", "letters"]
+__all__ = ["benjamini_hochberg", "column_letters", "compare", "design_difference", "kish_difference", "letters"]
 
 CORRECTIONS = ("none", "bonferroni", "fdr")
 
@@ -160,19 +160,25 @@ def _join(mask: np.ndarray, letters_: np.ndarray) -> np.ndarray:
     return functools.reduce(np.add, parts, np.full((r, k), "", dtype=object))
 
 
-def letters(v: np.ndarray, diff_var: np.ndarray, df: np.ndarray, tested: np.ndarray, labels: list[str], *,
-            correction: str, level: float, lower_level: float | None) -> np.ndarray:
-    """The letters of every cell (R, K): uppercase for pairs significant at ``level`` after ``correction``,
-    lowercase for those significant only at ``lower_level``.
+def compare(v: np.ndarray, diff_var: np.ndarray, df: np.ndarray, tested: np.ndarray,
+            correction: str) -> tuple[np.ndarray, np.ndarray]:
+    """Two-sided p-values of every tested pair (R, K, K), raw and corrected within each row's family."""
+    p = _p_values(v, diff_var, df, tested)
+    return p, _adjusted(p, correction)
+
+
+def letters(v: np.ndarray, p_adjusted: np.ndarray, labels: list[str], *, level: float,
+            lower_level: float | None) -> np.ndarray:
+    """The letters of every cell (R, K): uppercase for pairs whose corrected p is below 1 − ``level``,
+    lowercase for those below 1 − ``lower_level`` only.
 
     >>> v = np.array([[0.6, 0.4]])
-    >>> letters(v, np.full((1, 2, 2), 0.0025), np.full((1, 2, 2), np.inf), np.ones((1, 2), bool), ["A", "B"],
-    ...         correction="none", level=0.95, lower_level=None).tolist()
+    >>> _, padj = compare(v, np.full((1, 2, 2), 0.0025), np.full((1, 2, 2), np.inf), np.ones((1, 2), bool), "none")
+    >>> letters(v, padj, ["A", "B"], level=0.95, lower_level=None).tolist()
     [['B', '']]
     """
-    padj = _adjusted(_p_values(v, diff_var, df, tested), correction)
     higher = v[:, :, None] > v[:, None, :]
-    upper = higher & (padj < 1 - level)
-    lower = np.zeros_like(upper) if lower_level is None else higher & (padj < 1 - lower_level) & ~upper
+    upper = higher & (p_adjusted < 1 - level)
+    lower = np.zeros_like(upper) if lower_level is None else higher & (p_adjusted < 1 - lower_level) & ~upper
     up = np.array(labels, dtype=object)
     return _join(upper, up) + _join(lower, np.array([x.lower() for x in labels], dtype=object))
