@@ -68,21 +68,19 @@ def _cell(tab, stub, row, column, field="estimate"):
 
 
 def test_rao_scott_matches_r_svychisq_on_apiclus1(apiclus1):
-    # R (survey): dclus1 <- svydesign(id=~dnum, weights=~pw, data=apiclus1, fpc=~fpc)
-    #   svychisq(~sch.wide+stype, dclus1)  ->  F = 5.1934, ndf = 1.4946, ddf = 20.925, p-value = 0.02175
-    #   svychisq(~sch.wide+stype, dclus1, statistic="Chisq")  ->  X-squared = 11.941, df = 2, p-value = 0.005553
-    # (R output as reproduced in public test suites; svy 0.35 gives the same numbers, checked below. The brief
-    # quoted ndf = 1.9018, ddf = 26.6258, p = 0.01382 with the same F: those are not reproduced by R's own
-    # formula, which svy and this implementation both follow.)
+    # R 4.2.2, survey 4.1.1: dclus1 <- svydesign(id=~dnum, weights=~pw, data=apiclus1, fpc=~fpc)
+    #   svychisq(~sch.wide+stype, dclus1)  ->  F = 5.1933695, ndf = 1.4946398, ddf = 20.9249569, p = 0.02174746
+    #   svychisq(~sch.wide+stype, dclus1, statistic="Chisq")  ->  X-squared = 11.940892, df = 2, p = 0.005553263
+    # (svy 0.35 gives the same numbers, checked below.)
     tab = banner(apiclus1, ["sch.wide"], ["stype"], weights="pw", clusters="dnum", fpc="fpc")
     chi = tab.chi2.iloc[0]
     assert chi["test"] == "Rao-Scott F"
-    assert chi["statistic"] == pytest.approx(5.1934, abs=5e-5)
-    assert chi["df1"] == pytest.approx(1.4946, abs=5e-5)
-    assert chi["df2"] == pytest.approx(20.925, abs=5e-4)
-    assert chi["p"] == pytest.approx(0.02175, abs=5e-6)
-    assert chi["pearson"] == pytest.approx(11.941, abs=5e-4)
-    assert chi["p_first_order"] == pytest.approx(0.005553, abs=5e-7)
+    assert chi["statistic"] == pytest.approx(5.1933695, abs=5e-8)
+    assert chi["df1"] == pytest.approx(1.4946398, abs=5e-8)
+    assert chi["df2"] == pytest.approx(20.9249569, abs=5e-8)
+    assert chi["p"] == pytest.approx(0.02174746, abs=5e-9)
+    assert chi["pearson"] == pytest.approx(11.940892, abs=5e-7)
+    assert chi["p_first_order"] == pytest.approx(0.005553263, abs=5e-10)
     # R: svytable(~sch.wide+stype, dclus1): No/E 406.1640, Yes/E 4467.8035, No/M 270.7760; svymean(~api00) 644.17
     assert _cell(tab, "sch.wide", "No", "E") * _cell(tab, "sch.wide", "No", "E", "sum_w") / 100 == \
         pytest.approx(406.1640, abs=1e-3)
