@@ -58,17 +58,29 @@ def project_root(start: str | Path | None = None) -> Path:
 
 
 def notebooks_dir(root: str | Path | None = None) -> Path:
-    """The study notebooks: ``<project>/notebooks``."""
+    """The study notebooks: ``<project>/notebooks``.
+
+    >>> notebooks_dir("/srv/cfresearch").as_posix()
+    '/srv/cfresearch/notebooks'
+    """
     return Path(root or project_root()) / "notebooks"
 
 
 def reports_dir(root: str | Path | None = None) -> Path:
-    """Generated reports and run records: ``<project>/reports``."""
+    """Generated reports and run records: ``<project>/reports``.
+
+    >>> reports_dir("/srv/cfresearch").as_posix()
+    '/srv/cfresearch/reports'
+    """
     return Path(root or project_root()) / "reports"
 
 
 def raw_dir(root: str | Path | None = None) -> Path:
-    """The user's own raw data (read-only to the code, ignored by git): ``<project>/data/raw``."""
+    """The user's own raw data (read-only to the code, ignored by git): ``<project>/data/raw``.
+
+    >>> raw_dir("/srv/cfresearch").as_posix()
+    '/srv/cfresearch/data/raw'
+    """
     return Path(root or project_root()) / "data" / "raw"
 
 
@@ -76,6 +88,9 @@ def sample_dir() -> Path:
     """The bundled sample data: ``data/sample`` of the checkout this package came from, else of the project.
 
     The sample belongs to the code that generated it (``cfresearch sample-data``), so the checkout wins.
+
+    >>> sorted(p.name for p in sample_dir().iterdir())[:1]
+    ['survey']
     """
     bundled = _CHECKOUT / "data" / "sample"
     return bundled if bundled.is_dir() else project_root() / "data" / "sample"

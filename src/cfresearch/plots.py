@@ -22,7 +22,11 @@ ACCENT, MUTED, GOOD, BAD = PALETTE[0], "#9aa5b1", PALETTE[2], PALETTE[3]
 
 
 def apply_style() -> None:
-    """Set the house style for matplotlib/seaborn (idempotent)."""
+    """Set the house style for matplotlib/seaborn (idempotent).
+
+    >>> apply_style(); matplotlib.rcParams["axes.titlelocation"]
+    'left'
+    """
     sns.set_theme(style="whitegrid", palette=PALETTE, font_scale=0.95)
     matplotlib.rcParams.update({
         "figure.dpi": 100, "savefig.dpi": 110, "figure.figsize": (7.5, 4.2),
@@ -41,12 +45,18 @@ def _finish(fig: plt.Figure, title: str | None, note: str | None = None) -> plt.
     return fig
 
 
-def bar_ci(df: pd.DataFrame, label: str, value: str, low: str | None = None, high: str | None = None, *,
+def bar_ci(data: pd.DataFrame, label: str, value: str, low: str | None = None, high: str | None = None, *,
            title: str | None = None, xlabel: str | None = None, note: str | None = None,
            highlight: Sequence[str] = (), sort: bool = True, fmt: str = "{:.1f}") -> plt.Figure:
-    """Horizontal bars of ``value`` by ``label`` with optional interval whiskers [low, high]."""
+    """Horizontal bars of ``value`` by ``label`` with optional interval whiskers [low, high].
+
+    >>> d = pd.DataFrame({"driver": ["Price", "Staff"], "share": [60.0, 40.0], "lo": [50.0, 30], "hi": [70.0, 50]})
+    >>> fig = bar_ci(d, "driver", "share", "lo", "hi", title="What explains satisfaction")
+    >>> fig.axes[0].get_title(loc="left"), [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    ('What explains satisfaction', ['Staff', 'Price'])
+    """
     apply_style()
-    d = df.sort_values(value, ascending=True) if sort else df.iloc[::-1]
+    d = data.sort_values(value, ascending=True) if sort else data.iloc[::-1]
     fig, ax = plt.subplots(figsize=(7.5, max(2.2, 0.42 * len(d) + 1.0)))
     colours = [BAD if str(lbl) in set(map(str, highlight)) else ACCENT for lbl in d[label]]
     y = np.arange(len(d))
@@ -62,13 +72,19 @@ def bar_ci(df: pd.DataFrame, label: str, value: str, low: str | None = None, hig
     return _finish(fig, title, note)
 
 
-def trend(df: pd.DataFrame, x: str, value: str, low: str | None = None, high: str | None = None, *,
+def trend(data: pd.DataFrame, x: str, value: str, low: str | None = None, high: str | None = None, *,
           series: str | None = None, title: str | None = None, ylabel: str | None = None,
           note: str | None = None) -> plt.Figure:
-    """A line per ``series`` over ``x`` (waves of a tracker) with shaded intervals."""
+    """A line per ``series`` over ``x`` (waves of a tracker) with shaded intervals.
+
+    >>> d = pd.DataFrame({"wave": ["Q1", "Q2", "Q1", "Q2"], "kpi": ["NPS", "NPS", "CSAT", "CSAT"],
+    ...                   "est": [20.0, 25.0, 60.0, 62.0]})
+    >>> len(trend(d, "wave", "est", series="kpi").axes[0].get_lines())
+    2
+    """
     apply_style()
     fig, ax = plt.subplots()
-    groups = df.groupby(series, sort=False) if series else [(None, df)]
+    groups = data.groupby(series, sort=False) if series else [(None, data)]
     for i, (name, g) in enumerate(groups):
         colour = PALETTE[i % len(PALETTE)]
         xs = [str(v) for v in g[x]]
@@ -82,7 +98,7 @@ def trend(df: pd.DataFrame, x: str, value: str, low: str | None = None, high: st
     return _finish(fig, title, note)
 
 
-def quadrant(df: pd.DataFrame, x: str, y: str, label: str, *, x_split: float, y_split: float,
+def quadrant(data: pd.DataFrame, x: str, y: str, label: str, *, x_split: float, y_split: float,
              quadrant_labels: dict[str, tuple[str, str]] | None = None, highlight: Sequence[str] = (),
              title: str | None = None, xlabel: str | None = None, ylabel: str | None = None,
              note: str | None = None) -> plt.Figure:
@@ -90,20 +106,26 @@ def quadrant(df: pd.DataFrame, x: str, y: str, label: str, *, x_split: float, y_
 
     ``quadrant_labels`` maps a corner ("upper left", "upper right", "lower left", "lower right") to
     (text, colour) drawn in that corner.
+
+    >>> d = pd.DataFrame({"imp": [30.0, 10.0], "perf": [3.2, 4.1], "name": ["Price", "Staff"]})
+    >>> fig = quadrant(d, "imp", "perf", "name", x_split=20, y_split=3.6,
+    ...                quadrant_labels={"lower right": ("Fix", "red")})
+    >>> sorted(t.get_text() for t in fig.axes[0].texts)
+    ['Fix', 'Price', 'Staff']
     """
     apply_style()
     fig, ax = plt.subplots(figsize=(7.5, 5.6))
     hl = set(map(str, highlight))
-    colours = [BAD if str(v) in hl else ACCENT for v in df[label]]
-    ax.scatter(df[x], df[y], s=60, color=colours, zorder=3)
-    for _, row in df.iterrows():
+    colours = [BAD if str(v) in hl else ACCENT for v in data[label]]
+    ax.scatter(data[x], data[y], s=60, color=colours, zorder=3)
+    for _, row in data.iterrows():
         ax.annotate(str(row[label]), (row[x], row[y]), xytext=(6, 4), textcoords="offset points", fontsize=8)
     ax.axvline(x_split, color=MUTED, lw=1, ls="--")
     ax.axhline(y_split, color=MUTED, lw=1, ls="--")
-    xr = df[x].max() - df[x].min() or 1.0
-    yr = df[y].max() - df[y].min() or 1.0
-    ax.set_xlim(df[x].min() - 0.12 * xr, df[x].max() + 0.3 * xr)
-    ax.set_ylim(df[y].min() - 0.15 * yr, df[y].max() + 0.15 * yr)
+    xr = data[x].max() - data[x].min() or 1.0
+    yr = data[y].max() - data[y].min() or 1.0
+    ax.set_xlim(data[x].min() - 0.12 * xr, data[x].max() + 0.3 * xr)
+    ax.set_ylim(data[y].min() - 0.15 * yr, data[y].max() + 0.15 * yr)
     corners = {"upper left": (0.01, 0.99, "left", "top"), "upper right": (0.99, 0.99, "right", "top"),
                "lower left": (0.01, 0.01, "left", "bottom"), "lower right": (0.99, 0.01, "right", "bottom")}
     for corner, (text, colour) in (quadrant_labels or {}).items():
@@ -116,7 +138,12 @@ def quadrant(df: pd.DataFrame, x: str, y: str, label: str, *, x_split: float, y_
 
 def heatmap(matrix: pd.DataFrame, *, title: str | None = None, fmt: str = ".0f", center: float | None = None,
             cmap: str = "RdBu", note: str | None = None, cbar_label: str | None = None) -> plt.Figure:
-    """A labelled heatmap of a rows x columns table (profiles, code-by-segment matrices)."""
+    """A labelled heatmap of a rows x columns table (profiles, code-by-segment matrices).
+
+    >>> m = pd.DataFrame({"North": [0.2, -0.1], "South": [-0.3, 0.4]}, index=["Price", "Staff"])
+    >>> [t.get_text() for t in heatmap(m, fmt="+.1f", center=0).axes[0].texts]
+    ['+0.2', '-0.3', '-0.1', '+0.4']
+    """
     apply_style()
     h = max(2.4, 0.4 * matrix.shape[0] + 1.4)
     w = max(5.0, 0.9 * matrix.shape[1] + 3.5)
@@ -129,22 +156,27 @@ def heatmap(matrix: pd.DataFrame, *, title: str | None = None, fmt: str = ".0f",
     return _finish(fig, title, note)
 
 
-def stacked_shares(df: pd.DataFrame, label: str, parts: Sequence[str], *, colours: Sequence[str] | None = None,
+def stacked_shares(data: pd.DataFrame, label: str, parts: Sequence[str], *, colours: Sequence[str] | None = None,
                    title: str | None = None, note: str | None = None) -> plt.Figure:
-    """Horizontal 100% stacked bars (e.g. detractors / passives / promoters by segment), shares in 0..1."""
+    """Horizontal 100% stacked bars (e.g. detractors / passives / promoters by segment), shares in 0..1.
+
+    >>> d = pd.DataFrame({"seg": ["New"], "detractors": [0.2], "passives": [0.3], "promoters": [0.5]})
+    >>> [t.get_text() for t in stacked_shares(d, "seg", ["detractors", "passives", "promoters"]).axes[0].texts]
+    ['20%', '30%', '50%']
+    """
     apply_style()
-    fig, ax = plt.subplots(figsize=(7.5, max(2.0, 0.45 * len(df) + 1.2)))
-    left = np.zeros(len(df))
-    y = np.arange(len(df))
+    fig, ax = plt.subplots(figsize=(7.5, max(2.0, 0.45 * len(data) + 1.2)))
+    left = np.zeros(len(data))
+    y = np.arange(len(data))
     colours = list(colours or PALETTE)
     for i, part in enumerate(parts):
-        vals = df[part].to_numpy(dtype=float)
+        vals = data[part].to_numpy(dtype=float)
         ax.barh(y, vals, left=left, color=colours[i % len(colours)], label=part, height=0.6)
         for yi, (lft, v) in enumerate(zip(left, vals)):
             if v >= 0.06:
                 ax.text(lft + v / 2, yi, f"{v:.0%}", ha="center", va="center", fontsize=8, color="white")
         left += vals
-    ax.set_yticks(y, [str(s) for s in df[label]])
+    ax.set_yticks(y, [str(s) for s in data[label]])
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax.legend(ncol=len(parts), loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=8)

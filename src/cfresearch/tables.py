@@ -24,7 +24,7 @@ _CSS = [
 ]
 
 
-def show(df: pd.DataFrame, *, caption: str | None = None, formats: Mapping[str, str] | str | None = None,
+def show(data: pd.DataFrame, *, caption: str | None = None, formats: Mapping[str, str] | str | None = None,
          percent: list[str] | tuple[str, ...] = (), hide_index: bool = True, left: tuple[str, ...] = (),
          precision: int = 2) -> Styler:
     """A styled, escaped table.
@@ -32,21 +32,26 @@ def show(df: pd.DataFrame, *, caption: str | None = None, formats: Mapping[str, 
     ``formats`` maps columns to format strings (``"{:.1f}"``) or gives one for all numeric columns;
     ``percent`` lists columns holding shares in 0..1 shown as percentages; ``left`` lists columns to
     left-align (text columns are left-aligned automatically).
+
+    >>> html = show(pd.DataFrame({"who": ["<b>Ann</b>"], "share": [0.25]}), percent=["share"]).to_html()
+    >>> "&lt;b&gt;Ann&lt;/b&gt;" in html and "25.0%" in html and "<b>Ann" not in html
+    True
     """
     fmt: dict[str, str] = {}
-    numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])]
+    numeric = [c for c in data.columns
+               if pd.api.types.is_numeric_dtype(data[c]) and not pd.api.types.is_bool_dtype(data[c])]
     if isinstance(formats, str):
         fmt = {c: formats for c in numeric}
     elif formats:
         fmt = dict(formats)
     for c in percent:
         fmt[c] = "{:.1%}"
-    st = df.style.format(precision=precision, na_rep="–", escape="html", thousands=",")
+    st = data.style.format(precision=precision, na_rep="–", escape="html", thousands=",")
     if fmt:
-        st = st.format(fmt, na_rep="–", escape="html", subset=[c for c in fmt if c in df.columns])
+        st = st.format(fmt, na_rep="–", escape="html", subset=[c for c in fmt if c in data.columns])
     st = st.format_index(escape="html", axis=0).format_index(escape="html", axis=1)
     st = st.set_table_styles(_CSS)
-    text_cols = [c for c in df.columns if c not in numeric] + [c for c in left if c in df.columns]
+    text_cols = [c for c in data.columns if c not in numeric] + [c for c in left if c in data.columns]
     right = [c for c in numeric if c not in text_cols]
     if right:
         st = st.set_properties(subset=right, **{"text-align": "right"})

@@ -157,7 +157,7 @@ def test_errors_name_variable_and_categories(api):
         rake(bad, {"stype": POP_TYPES})
     with pytest.raises(ValueError, match="different population totals"):
         rake(api, {"stype": POP_TYPES, "sch.wide": {"No": 1, "Yes": 2}})
-    with pytest.raises(ValueError, match="not columns"):
+    with pytest.raises(ValueError, match="rake: no raking variable 'nope' in the data"):
         rake(api, {"nope": {"a": 1.0}})
 
 

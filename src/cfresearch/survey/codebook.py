@@ -523,5 +523,27 @@ def _codebook_from_meta(df: Any, meta: Any, *, title: str, source: Path | None =
 
 
 def codebook_yaml_for(path: str | Path) -> str:
-    """A draft codebook (YAML text) for an SPSS ``.sav`` file: ``cfresearch codebook data.sav > codebook.yaml``."""
+    """A draft codebook (YAML text) for an SPSS ``.sav`` file: ``cfresearch codebook data.sav > codebook.yaml``.
+
+    Variable labels, value labels and user-missing codes come from the file's metadata; the type of each
+    variable is a guess to check (see :func:`codebook_from_sav`).
+
+    >>> import tempfile, pyreadstat, pandas as pd
+    >>> path = Path(tempfile.mkdtemp()) / "wave1.sav"
+    >>> pyreadstat.write_sav(pd.DataFrame({"id": [1.0, 2.0], "q1": [1.0, 2.0]}), str(path),
+    ...                      column_labels=["Respondent", "Overall rating"],
+    ...                      variable_value_labels={"q1": {1.0: "Poor", 2.0: "Good"}})
+    >>> print(codebook_yaml_for(path).split("variables:")[1])
+      id:
+        label: Respondent
+        type: id
+        required: true
+      q1:
+        label: Overall rating
+        type: single
+        values:
+          1: Poor
+          2: Good
+    <BLANKLINE>
+    """
     return codebook_from_sav(path).to_yaml()

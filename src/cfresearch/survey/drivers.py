@@ -495,6 +495,14 @@ def importance_performance(importance: pd.Series | DriverResult, performance: pd
     Returns one row per driver sorted by priority: driver, label, importance, performance, quadrant, gap,
     priority_score, priority. The split values are in ``.attrs["importance_cut"]`` and
     ``.attrs["performance_cut"]``.
+
+    >>> importance = pd.Series({"price": 40.0, "staff": 35.0, "speed": 25.0})
+    >>> performance = pd.Series({"price": 3.1, "staff": 4.2, "speed": 3.6})
+    >>> importance_performance(importance, performance)[["priority", "driver", "quadrant", "priority_score"]]
+       priority driver               quadrant  priority_score
+    0         1  price       Concentrate here            44.0
+    1         2  speed           Low priority            15.0
+    2         3  staff  Keep up the good work             0.0
     """
     where = "importance_performance"
     label_map: dict[str, str] = {}

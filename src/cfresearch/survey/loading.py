@@ -373,6 +373,9 @@ def load_targets(path: str | Path, codebook: Codebook | None = None) -> dict[str
 
     Shares must be non-negative and sum to 1 (within 1e-6) per variable; with a ``codebook``, every label
     must be a value label of that variable. Errors name the file and the variable.
+
+    >>> load_targets(sample_path("survey", "targets.yaml"))["age_group"]
+    {'18-34': 0.28, '35-49': 0.26, '50-64': 0.25, '65+': 0.21}
     """
     path = Path(path)
     if not path.is_file():

@@ -49,6 +49,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import f as f_dist
 
+from cfresearch.paths import sample_path  # noqa: F401  (used by the examples)
+from cfresearch.results import Result
+
 __all__ = [
     "AlphaResult",
     "OmegaResult",
@@ -269,7 +272,7 @@ def feldt_ci(alpha: float, n: int, k: int, level: float = 0.95) -> tuple[float, 
 
 
 @dataclass(frozen=True)
-class AlphaResult:
+class AlphaResult(Result):
     """Cronbach's alpha of one scale with its item analysis (see :func:`cronbach_alpha`).
 
     ``items`` has one row per item: item, reversed, n (valid answers), mean, sd, r (item-total correlation,
@@ -352,15 +355,15 @@ def _alpha_from(cov: np.ndarray, corr: np.ndarray) -> dict[str, float | np.ndarr
     return out
 
 
-def cronbach_alpha(items: pd.DataFrame, *, reverse: Sequence[str] | None = None, scale_min: float | None = None,
+def cronbach_alpha(data: pd.DataFrame, *, reverse: Sequence[str] | None = None, scale_min: float | None = None,
                    scale_max: float | None = None, level: float = 0.95,
                    nan_policy: str = "pairwise") -> AlphaResult:
     """Cronbach's alpha, its Feldt confidence interval and the item analysis of one scale.
 
-    ``items``: one numeric column per item (NaN = missing). ``reverse``: names of reverse-keyed items,
-    flipped as (scale_min + scale_max) − x; give the scale's bounds from the codebook (without them the
-    observed minimum and maximum over all items are used, with a warning). Values outside given bounds are
-    refused (an unrecoded "don't know" 99, for example).
+    ``data``: the respondents' answers, one numeric column per item of the scale (NaN = missing).
+    ``reverse``: names of reverse-keyed items, flipped as (scale_min + scale_max) − x; give the scale's
+    bounds from the codebook (without them the observed minimum and maximum over all items are used, with a
+    warning). Values outside given bounds are refused (an unrecoded "don't know" 99, for example).
 
     Formulas (C: item covariance matrix, R: item correlation matrix, k items)::
 
@@ -386,7 +389,7 @@ def cronbach_alpha(items: pd.DataFrame, *, reverse: Sequence[str] | None = None,
         raise ValueError(f"{where}: nan_policy must be one of {_NAN_POLICIES}; got {nan_policy!r}")
     if not 0 < level < 1:
         raise ValueError(f"{where}: level must be between 0 and 1; got {level!r}")
-    x, names = _item_matrix(items, where)
+    x, names = _item_matrix(data, where)
     k = len(names)
     if k < 2:
         raise ValueError(f"{where}: alpha needs at least 2 items; got {k} ({names})")
@@ -421,7 +424,7 @@ def cronbach_alpha(items: pd.DataFrame, *, reverse: Sequence[str] | None = None,
 
 
 @dataclass(frozen=True)
-class OmegaResult:
+class OmegaResult(Result):
     """McDonald's omega total of one scale from a one-factor model (see :func:`omega`).
 
     ``loadings`` has one row per item: item, reversed, loading (standardised λ), communality (λ²) and
@@ -483,7 +486,7 @@ def _one_factor(corr: np.ndarray, method: str, n: int) -> np.ndarray:
     return lam
 
 
-def omega(items: pd.DataFrame, *, reverse: Sequence[str] | None = None, scale_min: float | None = None,
+def omega(data: pd.DataFrame, *, reverse: Sequence[str] | None = None, scale_min: float | None = None,
           scale_max: float | None = None, method: str = "minres", nan_policy: str = "pairwise") -> OmegaResult:
     """McDonald's omega total for a unidimensional scale, from a one-factor model of the item correlations.
 
@@ -497,16 +500,24 @@ def omega(items: pd.DataFrame, *, reverse: Sequence[str] | None = None, scale_mi
     ``method="minres"`` (default, as psych::fa) fits unweighted least squares by iterated principal axes;
     ``"ml"`` fits maximum likelihood (``statsmodels`` ``Factor``). Items, ``reverse``, ``scale_min``,
     ``scale_max`` and ``nan_policy`` work as in :func:`cronbach_alpha`; at least 3 items are needed (a
-    one-factor model of 2 items is not identified).
+    one-factor model of 2 items is not identified). ``data`` holds one column per item, as for
+    :func:`cronbach_alpha`.
 
     Returns an :class:`OmegaResult` (``.omega_total``, ``.loadings``, ``.to_frame()``, ``.summary()``).
+
+    >>> rng = np.random.default_rng(0)
+    >>> f = rng.normal(size=(500, 1))
+    >>> items = pd.DataFrame(np.clip(np.round(3 + f * [0.9, 0.8, 0.7, 0.6] + rng.normal(size=(500, 4))), 1, 5),
+    ...                      columns=["q1", "q2", "q3", "q4"])
+    >>> round(omega(items).omega_total, 3)
+    0.664
     """
     where = "omega"
     if method not in _OMEGA_METHODS:
         raise ValueError(f"{where}: method must be one of {_OMEGA_METHODS}; got {method!r}")
     if nan_policy not in _NAN_POLICIES:
         raise ValueError(f"{where}: nan_policy must be one of {_NAN_POLICIES}; got {nan_policy!r}")
-    x, names = _item_matrix(items, where)
+    x, names = _item_matrix(data, where)
     k = len(names)
     if k < 3:
         raise ValueError(f"{where}: a one-factor model needs at least 3 items; got {k} ({names})")
@@ -596,6 +607,16 @@ def reliability_table(data: pd.DataFrame, scales: Mapping[str, Sequence[str]], *
 
     Columns: scale, k, n, alpha, ci_low, ci_high, std_alpha, omega_total, average_r, weakest_item (lowest
     corrected item-total correlation), weakest_r_drop, alpha_if_weakest_deleted.
+
+    >>> from cfresearch.survey import load_survey
+    >>> staff = load_survey(sample_path("survey", "employees.csv"), sample_path("survey", "employees_codebook.yaml"))
+    >>> scales = {s["label"]: s["items"] for s in staff.codebook.scales.values()}
+    >>> reverse = [i for name in staff.codebook.scales for i in staff.codebook.reverse_items(name)]
+    >>> table = reliability_table(staff.data, scales, reverse=reverse, scale_min=1, scale_max=5)
+    >>> table[["scale", "k", "alpha", "weakest_item"]].round(2).head(2)
+                                   scale  k  alpha weakest_item
+    0         Calm and positive attitude  4   0.86        att_2
+    1  Confident, friendly communication  4   0.86        com_4
     """
     where = "reliability_table"
     sc = _check_scales(data, scales, where)
@@ -637,6 +658,10 @@ def scale_scores(data: pd.DataFrame, scales: Mapping[str, Sequence[str]], *,
     ``reverse``, ``scale_min`` and ``scale_max`` work as in :func:`reliability_table`.
 
     Returns a DataFrame with one float column per scale, on the index of ``data``.
+
+    >>> d = pd.DataFrame({"a": [4, 5, None], "b": [2, 1, 3]})
+    >>> scale_scores(d, {"service": ["a", "b"]}, reverse=["b"], scale_min=1, scale_max=5)["service"].tolist()
+    [4.0, 5.0, 3.0]
     """
     where = "scale_scores"
     if method not in ("mean", "sum"):

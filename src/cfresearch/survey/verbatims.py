@@ -15,6 +15,7 @@ from cfresearch.privacy import redact
 
 __all__ = ["exemplar_comments", "redact"]
 
+
 def exemplar_comments(data: pd.DataFrame, text: str, *, by: str | None = None, n: int = 8,
                       min_words: int = 4, seed: int = 0, redact_identifiers: bool = True,
                       columns: list[str] | None = None) -> pd.DataFrame:
@@ -22,6 +23,13 @@ def exemplar_comments(data: pd.DataFrame, text: str, *, by: str | None = None, n
 
     Returns a DataFrame with the comment (redacted unless ``redact_identifiers=False``), the ``by``
     group and any extra ``columns`` (e.g. the NPS score). Respondent ids are never included.
+
+    >>> c = pd.DataFrame({"comment": ["Great staff, call me on 020 7946 0958", "ok",
+    ...                               "Delivery was late again and again"], "group": ["P", "P", "D"]})
+    >>> exemplar_comments(c, "comment", by="group")
+                                 comment group
+    0  Delivery was late again and again     D
+    1   Great staff, call me on [number]     P
     """
     require_columns(data, [text, *([by] if by else []), *(columns or [])], where="exemplar_comments")
     if n < 0:

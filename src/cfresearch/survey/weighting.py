@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from cfresearch.categories import encode
-from cfresearch.checks import weights_array
+from cfresearch.checks import check_choice, require_columns, weights_array
 from cfresearch.results import Result
 
 __all__ = [
@@ -217,7 +217,9 @@ class RakeResult(Result):
                 f"{self.max_weight:.3g} (ratio {self.weight_ratio:.3g}).")
 
     def to_frame(self) -> pd.DataFrame:
-        """The margins table: variable, category, target, unweighted, base_weighted, weighted, deviation."""
+        """The margins table: variable, category, target (share), target_total, n, and the shares unweighted,
+        design_weighted (under the base weights the raking started from) and weighted (final), weighted_total,
+        deviation (weighted − target)."""
         return self.margins.copy()
 
 
@@ -433,33 +435,87 @@ def rake(
     >>> res.weights.round(3).tolist()
     [1.2, 0.3, 1.5]
     """
-    if on_nonconvergence not in ("raise", "warn", "ignore"):
-        raise ValueError(f"on_nonconvergence must be 'raise', 'warn' or 'ignore'; got {on_nonconvergence!r}")
+    check_choice(on_nonconvergence, ("raise", "warn", "ignore"), where="rake", what="on_nonconvergence")
     if not isinstance(targets, Mapping) or not targets:
         raise ValueError("rake: targets must be a non-empty mapping {variable: {category: share or count}}")
     if max_iter < 1 or not tol > 0:
         raise ValueError("rake: max_iter must be >= 1 and tol > 0")
-    variables = list(targets.keys())
-    missing_cols = [v for v in variables if v not in data.columns]
-    if missing_cols:
-        raise ValueError(f"rake: raking variables {missing_cols!r} are not columns of data")
+    require_columns(data, list(targets), where="rake", what="raking variable")
     d = _base_weights(data, base_weights)
+    margins = _Margins.of(data, targets, d.sum(), total)
+    lo_abs, hi_abs = _bounds(trim, cap, margins.grand, len(data))
+    bounded = lo_abs > 0 or np.isfinite(hi_abs)
+    key, cell_codes = _cells(margins.codes, margins.sizes)
+    cell_w = np.bincount(key, d, minlength=cell_codes.shape[0])
+    if not bounded:
+        g, it, dev, wj, wk = _ipf_cells(cell_w, cell_codes, margins.totals, margins.sizes, margins.grand, tol,
+                                        max_iter)
+        w = d * g[key]
+        cell_final = cell_w * g
+    else:
+        margins.check_reachable(d > 0, lo_abs, hi_abs)
+        lo, hi = np.where(d > 0, lo_abs, 0.0), np.where(d > 0, hi_abs, 0.0)
+        w, it, dev, wj, wk = _ipf_bounded(d, margins.codes, margins.totals, margins.sizes, margins.grand, tol,
+                                          max_iter, lo, hi)
+        cell_final = np.bincount(key, w, minlength=cell_codes.shape[0])
+    worst = (margins.variables[wj], margins.cats[wj][wk])
+    if dev >= tol:
+        _not_converged(it, dev, tol, worst, (lo_abs, hi_abs) if bounded else None, on_nonconvergence)
+    n_cells = cell_codes.shape[0]
+    table = _margins_table(margins.variables, margins.cats, cell_codes, margins.sizes, margins.totals,
+                           margins.grand, np.bincount(key, minlength=n_cells), cell_w, cell_final)
+    return RakeResult(weights=pd.Series(w, index=data.index, name="weight"), iterations=it,
+                      converged=bool(dev < tol), max_deviation=float(dev), margins=table,
+                      variables=tuple(margins.variables), base_weights=d, cell=key,
+                      cell_dummies=_margin_dummies(cell_codes, margins.sizes),
+                      method="rake" if not bounded else "rake (bounded)", tol=tol, bounds=(lo_abs, hi_abs),
+                      worst_margin=worst)
 
-    codes, cats, raw = [], [], []
-    for v in variables:
-        c, cv = encode(data[v], observed=True)
-        if (c < 0).any():
-            raise ValueError(f"rake: raking variable {v!r} has {int((c < 0).sum())} missing values; "
-                             "raking needs every row classified (impute, or add a category for them)")
-        tgt = targets[v]
-        if not isinstance(tgt, Mapping) or not tgt:
-            raise ValueError(f"rake: targets[{v!r}] must be a non-empty mapping {{category: share or count}}")
-        raw.append(_match_target_keys(v, cv, tgt))
-        codes.append(c)
-        cats.append(cv)
-    sizes = [len(c) for c in cats]
-    target_totals, grand = _resolve_totals(raw, variables, d.sum(), total)
 
+@dataclass(frozen=True)
+class _Margins:
+    """The raking variables as codes, their observed categories and the target total of every category."""
+
+    variables: list
+    codes: list
+    cats: list
+    totals: list
+    grand: float
+
+    @property
+    def sizes(self) -> list[int]:
+        return [len(c) for c in self.cats]
+
+    @classmethod
+    def of(cls, data: pd.DataFrame, targets: Mapping, base_total: float, total: float | None) -> _Margins:
+        variables = list(targets.keys())
+        codes, cats, raw = [], [], []
+        for v in variables:
+            c, cv = encode(data[v], observed=True)
+            if (c < 0).any():
+                raise ValueError(f"rake: raking variable {v!r} has {int((c < 0).sum())} missing values; "
+                                 "raking needs every row classified (impute, or add a category for them)")
+            tgt = targets[v]
+            if not isinstance(tgt, Mapping) or not tgt:
+                raise ValueError(f"rake: targets[{v!r}] must be a non-empty mapping {{category: share or count}}")
+            raw.append(_match_target_keys(v, cv, tgt))
+            codes.append(c)
+            cats.append(cv)
+        totals, grand = _resolve_totals(raw, variables, base_total, total)
+        return cls(variables, codes, cats, totals, grand)
+
+    def check_reachable(self, nonzero: np.ndarray, lo: float, hi: float) -> None:
+        """RakingError when bounds make a target unreachable: n_c·lower ≤ target_c ≤ n_c·upper must hold."""
+        for j, v in enumerate(self.variables):
+            cnt = np.bincount(self.codes[j][nonzero], minlength=self.sizes[j])
+            bad = np.flatnonzero((self.totals[j] < cnt * lo * (1 - 1e-12)) | (self.totals[j] > cnt * hi * (1 + 1e-12)))
+            if bad.size:
+                raise RakingError(f"rake: the bounds ({lo:g}, {hi:g}) make the target of {v!r} unreachable for "
+                                  f"categories {[self.cats[j][b] for b in bad]!r}")
+
+
+def _bounds(trim, cap, grand: float, n: int) -> tuple[float, float]:
+    """Absolute (lower, upper) bounds on the final weights from ``trim`` and ``cap`` (× the mean weight)."""
     lo_abs, hi_abs = (0.0, np.inf)
     if trim is not None:
         lo_abs = 0.0 if trim[0] is None else float(trim[0])
@@ -467,61 +523,21 @@ def rake(
     if cap is not None:
         if not cap > 1:
             raise ValueError(f"rake: cap is a bound relative to the mean weight and must be > 1; got {cap}")
-        hi_abs = min(hi_abs, cap * grand / len(data))
+        hi_abs = min(hi_abs, cap * grand / n)
     if lo_abs > hi_abs:
         raise ValueError(f"rake: lower bound {lo_abs} exceeds upper bound {hi_abs}")
-    bounded = lo_abs > 0 or np.isfinite(hi_abs)
+    return lo_abs, hi_abs
 
-    key, cell_codes = _cells(codes, sizes)
-    cell_w = np.bincount(key, d, minlength=cell_codes.shape[0])
-    if not bounded:
-        g, it, dev, wj, wk = _ipf_cells(cell_w, cell_codes, target_totals, sizes, grand, tol, max_iter)
-        w = d * g[key]
-    else:
-        nonzero = d > 0
-        lo = np.where(nonzero, lo_abs, 0.0)
-        hi = np.where(nonzero, hi_abs, 0.0)
-        for j, v in enumerate(variables):  # feasibility: n_c·lower ≤ target_c ≤ n_c·upper
-            cnt = np.bincount(codes[j][nonzero], minlength=sizes[j])
-            low_reach, high_reach = cnt * lo_abs, cnt * hi_abs
-            bad = np.flatnonzero((target_totals[j] < low_reach * (1 - 1e-12)) |
-                                 (target_totals[j] > high_reach * (1 + 1e-12)))
-            if bad.size:
-                raise RakingError(f"rake: the bounds ({lo_abs:g}, {hi_abs:g}) make the target of {v!r} "
-                                  f"unreachable for categories {[cats[j][b] for b in bad]!r}")
-        w, it, dev, wj, wk = _ipf_bounded(d, codes, target_totals, sizes, grand, tol, max_iter, lo, hi)
-    converged = dev < tol
-    worst = (variables[wj], cats[wj][wk])
-    if not converged:
-        msg = (f"rake did not converge after {it} iterations: max deviation {dev:.3g} (tol {tol:g}) "
-               f"in margin {worst[0]!r}, category {worst[1]!r}")
-        if bounded:
-            msg += f"; weight bounds ({lo_abs:g}, {hi_abs:g}) may be too tight"
-        if on_nonconvergence == "raise":
-            raise RakingError(msg)
-        if on_nonconvergence == "warn":
-            warnings.warn(msg, RuntimeWarning, stacklevel=2)
 
-    n_cells = cell_codes.shape[0]
-    cell_final = cell_w * g if not bounded else np.bincount(key, w, minlength=n_cells)
-    margins = _margins_table(variables, cats, cell_codes, sizes, target_totals, grand,
-                             np.bincount(key, minlength=n_cells), cell_w, cell_final)
-    return RakeResult(
-        weights=pd.Series(w, index=data.index, name="weight"),
-        iterations=it,
-        converged=bool(converged),
-        max_deviation=float(dev),
-        margins=margins,
-        variables=tuple(variables),
-        base_weights=d,
-        cell=key,
-        cell_dummies=_margin_dummies(cell_codes, sizes),
-        method="rake" if not bounded else "rake (bounded)",
-        tol=tol,
-        bounds=(lo_abs, hi_abs),
-        worst_margin=worst,
-    )
-
+def _not_converged(it: int, dev: float, tol: float, worst: tuple, bounds, on_nonconvergence: str) -> None:
+    msg = (f"rake did not converge after {it} iterations: max deviation {dev:.3g} (tol {tol:g}) "
+           f"in margin {worst[0]!r}, category {worst[1]!r}")
+    if bounds is not None:
+        msg += f"; weight bounds ({bounds[0]:g}, {bounds[1]:g}) may be too tight"
+    if on_nonconvergence == "raise":
+        raise RakingError(msg)
+    if on_nonconvergence == "warn":
+        warnings.warn(msg, RuntimeWarning, stacklevel=3)
 
 
 def rake_by(data: pd.DataFrame, targets: Mapping[str, Mapping[Hashable, float]], by: str, **options) -> RakeResult:
@@ -611,7 +627,7 @@ def _margins_table(variables, cats, cell_codes, sizes, target_totals, grand, cel
             "target_total": target_totals[j],
             "n": cnt,
             "unweighted": cnt / n,
-            "base_weighted": bw / bw.sum(),
+            "design_weighted": bw / bw.sum(),
             "weighted": fw / fw.sum(),
             "weighted_total": fw,
         }))

@@ -145,55 +145,86 @@ def _error_line(exc: BaseException) -> str:
 
 def execute(plan: RunPlan, reports: Path, *, force: bool = False, progress: bool | dict = False,
             timeout: int | None = None) -> RunOutcome:
-    """Run one plan into ``reports`` (see the module docstring); never raises for a notebook error."""
-    import papermill as pm
+    """Run one plan into ``reports`` (see the module docstring); never raises for a notebook error.
 
-    from .index import build_index
-    from .rendering import render_html
-
-    study = plan.study
+    The steps: skip when up to date; run the notebook in a staging folder; render the report; write the
+    manifest; publish the folder and rebuild the index; say what happened."""
     reports = reports.resolve()
     if not force:
-        last = last_good_run(reports, study.name)
-        if last is not None and last.get("fingerprint") == plan.fingerprint:
-            return RunOutcome(study.name, "skipped",
-                              f"up to date: notebook, parameters and inputs unchanged since run {last['run_id']} "
-                              "(--force reruns)", last["run_id"], last["path"], 0.0, last.get("results", {}))
+        skipped = _up_to_date(plan, reports)
+        if skipped is not None:
+            return skipped
     started = now_utc()
     run_id = new_run_id(started)
     stage = staging_dir(reports, run_id)
+    t0 = time.perf_counter()
+    error = _run_notebook(plan.study, stage, plan.inject, progress, timeout)
+    manifest = _manifest(plan, run_id, started, STATUS_FAILED if error else STATUS_OK)
+    if not error:
+        error = _render(stage, manifest, t0)
+    _finish_manifest(stage, manifest, error, t0)
+    with reports_lock(reports):
+        final = publish(stage, reports, plan.study.name, run_id)
+        from .index import build_index
+
+        build_index(reports)
+    return _outcome(plan, final, run_id, manifest, error)
+
+
+def _up_to_date(plan: RunPlan, reports: Path) -> RunOutcome | None:
+    """The outcome "skipped" when notebook, parameters and inputs equal those of the last good run."""
+    last = last_good_run(reports, plan.study.name)
+    if last is None or last.get("fingerprint") != plan.fingerprint:
+        return None
+    return RunOutcome(plan.study.name, "skipped",
+                      f"up to date: notebook, parameters and inputs unchanged since run {last['run_id']} "
+                      "(--force reruns)", last["run_id"], last["path"], 0.0, last.get("results", {}))
+
+
+def _run_notebook(study: Study, stage: Path, parameters: dict, progress, timeout: int | None) -> str:
+    """Execute the notebook into ``stage/executed.ipynb`` with papermill; the error line, or "" on success.
+
+    The kernel runs on IPC sockets in a private folder; a kernel that could not bind its sockets is retried
+    (papermill#511). ``CFRESEARCH_RESULTS`` points :func:`record` at ``stage/results.json``."""
+    import papermill as pm
+
     results_file = stage / "results.json"
     old_env = os.environ.get(ENV_VAR)
     os.environ[ENV_VAR] = str(results_file)
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
-    t0 = time.perf_counter()
-    error = ""
     try:
         for attempt in range(3):
             try:
                 with tempfile.TemporaryDirectory(prefix="cfr-kernel-") as kernel_dir:
                     pm.execute_notebook(
-                        str(study.notebook), str(stage / "executed.ipynb"), parameters=plan.inject,
+                        str(study.notebook), str(stage / "executed.ipynb"), parameters=parameters,
                         kernel_name=KERNEL, language="python", progress_bar=progress, log_output=False,
                         cwd=str(study.notebook.parent), execution_timeout=timeout,
                         request_save_on_cell_execute=True, kernel_manager_class=_ipc_kernel_manager(kernel_dir),
                     )
-                break
-            except Exception as exc:  # a kernel that could not bind its ports is retried (papermill#511)
+                return ""
+            except Exception as exc:
                 if exc.__class__.__name__ == "ZMQError" and attempt < 2:
                     time.sleep(0.5 * (attempt + 1))
                     continue
                 raise
     except Exception as exc:
-        error = _error_line(exc)
+        return _error_line(exc)
     finally:
         if old_env is None:
             os.environ.pop(ENV_VAR, None)
         else:
             os.environ[ENV_VAR] = old_env
-    status = STATUS_FAILED if error else STATUS_OK
-    manifest = {
+        if not results_file.exists():
+            write_json_atomic(results_file, {})
+    return ""
+
+
+def _manifest(plan: RunPlan, run_id: str, started, status: str) -> dict[str, Any]:
+    """The run record: what ran, with which parameters, inputs and versions."""
+    study = plan.study
+    return {
         "study": study.name,
         "title": study.title,
         "run_id": run_id,
@@ -207,26 +238,36 @@ def execute(plan: RunPlan, reports: Path, *, force: bool = False, progress: bool
         "git_commit": git_commit(plan.root),
         "started": started.isoformat(timespec="seconds"),
     }
-    if not results_file.exists():
-        write_json_atomic(results_file, {})
-    if status == STATUS_OK:
-        try:
-            finished = now_utc()
-            manifest |= {"finished": finished.isoformat(timespec="seconds"),
-                         "duration_s": round(time.perf_counter() - t0, 2)}
-            render_html(stage / "executed.ipynb", stage / "report.html", manifest=manifest)
-        except Exception as exc:
-            status, error = STATUS_FAILED, f"rendering the report failed: {_error_line(exc)}"
-            manifest["status"] = status
-    finished = now_utc()
-    manifest |= {"finished": finished.isoformat(timespec="seconds"),
+
+
+def _timed(manifest: dict, t0: float) -> None:
+    manifest |= {"finished": now_utc().isoformat(timespec="seconds"),
                  "duration_s": round(time.perf_counter() - t0, 2)}
+
+
+def _render(stage: Path, manifest: dict, t0: float) -> str:
+    """Render the executed notebook to ``report.html``; the error line, or "" on success."""
+    from .rendering import render_html
+
+    try:
+        _timed(manifest, t0)
+        render_html(stage / "executed.ipynb", stage / "report.html", manifest=manifest)
+        return ""
+    except Exception as exc:
+        manifest["status"] = STATUS_FAILED
+        return f"rendering the report failed: {_error_line(exc)}"
+
+
+def _finish_manifest(stage: Path, manifest: dict, error: str, t0: float) -> None:
+    _timed(manifest, t0)
     if error:
+        manifest["status"] = STATUS_FAILED
         manifest["error"] = error
     write_json_atomic(stage / "manifest.json", manifest)
-    with reports_lock(reports):
-        final = publish(stage, reports, study.name, run_id)
-        build_index(reports)
+
+
+def _outcome(plan: RunPlan, final: Path, run_id: str, manifest: dict, error: str) -> RunOutcome:
+    """What the command line says about a published run."""
     results = (read_manifest(final) or {}).get("results", {})
     if error:
         kept = final / "executed.ipynb"
@@ -235,7 +276,7 @@ def execute(plan: RunPlan, reports: Path, *, force: bool = False, progress: bool
         msg = f"FAILED: {_first_lines(error)} ({where})"
     else:
         msg = f"report: {display_path(final / 'report.html', plan.root)}"
-    return RunOutcome(study.name, status, msg, run_id, final, manifest["duration_s"], results)
+    return RunOutcome(plan.study.name, manifest["status"], msg, run_id, final, manifest["duration_s"], results)
 
 
 def _worker(args: tuple) -> RunOutcome:

@@ -1,0 +1,125 @@
+"""The results protocol (README, "Writing analyses"): every public function and result reads the same way.
+
+* every public function has a runnable example in its docstring (the examples run in
+  test_docstring_examples.py);
+* a function that takes the respondents' DataFrame takes it first, as ``data``;
+* result objects are frozen dataclasses with ``to_frame()`` (a DataFrame), ``summary()`` (text) and an
+  escaped ``_repr_html_`` through the house table style;
+* tables use one vocabulary: estimate, se, ci_low, ci_high, statistic, df, p, n, sum_w, effective_n.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import cfresearch.categories
+import cfresearch.checks
+import cfresearch.data
+import cfresearch.paths
+import cfresearch.plots
+import cfresearch.privacy
+import cfresearch.survey as survey
+import cfresearch.tables
+from cfresearch.results import Result
+
+MODULES = [survey, cfresearch.categories, cfresearch.checks, cfresearch.data, cfresearch.paths, cfresearch.plots,
+           cfresearch.privacy, cfresearch.tables]
+FUNCTIONS = [(m.__name__, name, getattr(m, name)) for m in MODULES
+             for name in getattr(m, "__all__", [n for n in dir(m) if not n.startswith("_")])
+             if inspect.isfunction(getattr(m, name))]
+OLD_NAMES = {"p_value", "test_statistic", "z", "base", "base_unweighted", "base_weighted", "base_effective", "coef",
+             "value", "score"}
+
+
+@pytest.mark.parametrize("module, name, func", FUNCTIONS, ids=[f"{m}.{n}" for m, n, _ in FUNCTIONS])
+def test_every_public_function_has_a_runnable_example(module, name, func):
+    assert ">>>" in (func.__doc__ or ""), f"{module}.{name} has no example in its docstring"
+
+
+#: DataFrame arguments that are not the respondents' data: results passed on, or a matrix to draw.
+NOT_RESPONDENTS = {"changes", "snapshot", "rows", "performance", "matrix", "importance"}
+
+
+@pytest.mark.parametrize("module, name, func", FUNCTIONS, ids=[f"{m}.{n}" for m, n, _ in FUNCTIONS])
+def test_the_data_frame_comes_first_as_data(module, name, func):
+    params = list(inspect.signature(func).parameters.values())
+    frames = [p.name for p in params if "DataFrame" in str(p.annotation) and p.name not in NOT_RESPONDENTS]
+    if frames:
+        assert params[0].name == "data", f"{module}.{name}: the DataFrame argument is {params[0].name!r}, not 'data'"
+
+
+@pytest.fixture(scope="module")
+def results() -> dict[str, object]:
+    """One real instance of every result class, from the bundled sample data."""
+    s = survey.load_survey(cfresearch.paths.sample_path("survey", "responses.csv"), on_invalid="set_missing")
+    d = s.data
+    targets = survey.load_targets(cfresearch.paths.sample_path("survey", "targets.yaml"), s.codebook)
+    raking = survey.rake_by(d, targets, "wave", cap=5)
+    d["weight"] = raking.weights
+    design = survey.survey_design(d, weights="weight", strata="region", clusters="store_id", raking=raking)
+    drivers = ["q_staff_friendliness", "q_delivery", "q_price_value"]
+    items = d[drivers]
+    return {
+        "RakeResult": raking,
+        "SurveyDesign": design,
+        "BannerTable": survey.banner(d, ["csat", "channel"], ["region"], design=design),
+        "NPSResult": survey.nps(d["nps"], d["weight"]),
+        "NPSTest": survey.nps_test(d["nps"][:300], d["nps"][300:600]),
+        "AlphaResult": survey.cronbach_alpha(items),
+        "OmegaResult": survey.omega(items),
+        "DriverResult": survey.key_drivers(d, "csat", drivers, design=design),
+        "OrdinalResult": survey.ordinal_regression(d, "csat", drivers, design=design),
+        "tables": [survey.weighted_estimate(d, "csat", design=design, by="region"),
+                   survey.weighted_mean_diff_test(d, "csat", by="channel", groups=("Online", "In store"),
+                                                  design=design),
+                   survey.wave_change(d, {"NPS": {"column": "nps", "kind": "nps"}}, design=design),
+                   survey.nps_by(d, "nps", "region", design=design),
+                   survey.segment_profiles(d, "region", ["csat", "channel"], design=design)],
+    }
+
+
+RESULT_CLASSES = sorted(n for n in survey.__all__ if inspect.isclass(getattr(survey, n))
+                        and issubclass(getattr(survey, n), Result))
+
+
+def test_every_result_class_is_listed():
+    assert RESULT_CLASSES == ["AlphaResult", "BannerTable", "DriverResult", "NPSResult", "NPSTest", "OmegaResult",
+                              "OrdinalResult", "RakeResult", "SurveyDesign"]
+
+
+@pytest.mark.parametrize("name", RESULT_CLASSES)
+def test_results_are_frozen_and_show_themselves(results, name):
+    res = results[name]
+    cls = type(res)
+    assert dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(res, dataclasses.fields(cls)[0].name, None)
+    assert isinstance(res.to_frame(), pd.DataFrame) and len(res.to_frame())
+    text = res.summary()
+    assert isinstance(text, str) and text.strip()
+    html = res._repr_html_()
+    assert "<table" in html and "<script" not in html
+    assert not OLD_NAMES & set(res.to_frame().columns), f"{name}: old column names"
+
+
+def test_tables_use_one_vocabulary(results):
+    for table in results["tables"] + [results["BannerTable"].chi2, results["BannerTable"].comparisons,
+                                      results["BannerTable"].column_bases]:
+        assert not OLD_NAMES & set(table.columns), sorted(OLD_NAMES & set(table.columns))
+    est = results["tables"][0]
+    assert {"estimate", "se", "ci_low", "ci_high", "n", "sum_w", "effective_n"} <= set(est.columns)
+    assert {"statistic", "df", "p"} <= set(results["tables"][1].columns)
+
+
+def test_repr_html_escapes_respondent_text():
+    res = survey.nps_test(np.array([9.0, 10, 3]), np.array([2.0, 9, 10]))
+    assert "<table" in res._repr_html_()
+    table = survey.banner(pd.DataFrame({"q": pd.Categorical(["<img src=x onerror=alert(1)>", "ok"] * 20),
+                                        "g": pd.Categorical(["a", "b"] * 20)}), ["q"], ["g"])
+    html = table._repr_html_()
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
