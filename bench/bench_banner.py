@@ -5,6 +5,7 @@ Run: ``python bench/bench_banner.py`` (about a minute). Builds the data once, th
 * cfresearch ``banner``: 14 categorical stubs (5 categories) and 6 numeric stubs (means) by two banner
   variables (region 5 + age group 4 columns, plus Total = 10 columns), weighted, with column letters,
   Bonferroni, and the whole-table Rao–Scott / ANOVA tests — one fused ``np.bincount`` pass;
+* the same table with a design of 50 strata and 2,000 PSUs (design-based letters, Rao–Scott and Wald F);
 * the pandas way a peer would write: one ``pd.crosstab(values=w, aggfunc="sum")`` per categorical stub ×
   banner variable plus a weighted ``groupby`` mean per numeric stub × banner variable — weighted cells only,
   no bases, letters or tests;
@@ -24,6 +25,7 @@ import pandas as pd
 from timing import best_of_3  # bench/timing.py (the script's folder is on sys.path)
 
 from cfresearch.survey.banner import banner
+from cfresearch.survey.design import survey_design
 
 N, N_CAT, N_NUM = 1_000_000, 14, 6
 
@@ -34,7 +36,9 @@ def make_data() -> pd.DataFrame:
         "region": pd.Categorical.from_codes(rng.integers(0, 5, N), ["North", "South", "East", "West", "Central"]),
         "age_group": pd.Categorical.from_codes(rng.integers(0, 4, N), ["18-34", "35-49", "50-64", "65+"]),
         "w": rng.uniform(0.3, 3.0, N),
+        "stratum": rng.integers(0, 50, N),
     }
+    cols["psu"] = cols["stratum"] * 40 + rng.integers(0, 40, N)
     for i in range(N_CAT):
         codes = rng.integers(-1, 5, N)  # -1: missing (about 1 in 6)
         cols[f"q{i + 1}"] = pd.Categorical.from_codes(codes, ["1", "2", "3", "4", "5"])
@@ -66,14 +70,17 @@ def main() -> None:
           f"banner {banners} + Total = 10 columns, weighted")
 
     t_ours, tab = best_of_3(lambda: banner(d, stubs, banners, weights="w", correction="bonferroni"))
+    design = survey_design(d, weights="w", strata="stratum", clusters="psu")
+    t_design, _ = best_of_3(lambda: banner(d, stubs, banners, design=design, correction="bonferroni"))
     t_pd, _ = best_of_3(lambda: pandas_way(d, stubs, banners))
     print(f"cfresearch banner (cells, bases, letters, Rao-Scott/ANOVA): {t_ours:8.3f} s")
+    print(f"cfresearch banner, 50 strata / 2,000 PSUs, design-based   : {t_design:8.3f} s")
     print(f"pandas crosstab/groupby (weighted cells only)            : {t_pd:8.3f} s   ratio {t_pd / t_ours:5.1f}x")
 
     # same cells: check one
     ref = pd.crosstab(d["q1"], d["region"], values=d["w"], aggfunc="sum", normalize="columns")
     f = tab.to_frame()
-    ours = f[(f["stub"] == "q1") & (f["row"] == "3") & (f["column"] == "East")]["value"].item()
+    ours = f[(f["stub"] == "q1") & (f["row"] == "3") & (f["column"] == "East")]["estimate"].item()
     assert abs(ours - 100 * ref.loc["3", "East"]) < 1e-9
 
     try:

@@ -225,8 +225,10 @@ def _aggregate(stubs: _Stubs, joint: np.ndarray, n_joint: int, unit: np.ndarray,
     keys_num = ["n", "wx", "wx2"] + (["w", "w2"] if weighted else []) + (["w2x", "w2x2"] if second_moments else [])
     num = {k: np.zeros(num_len) for k in keys_num}
     num_off = (np.arange(m_count, dtype=np.intp) * n_units * n_joint)[None, :]
-    for start in range(0, n, _CHUNK):
-        stop = min(start + _CHUNK, n)
+    # every chunk's bincount returns the whole output array: chunks at least as long as the output is wide
+    chunk = max(_CHUNK, cat_len // max(s_count, 1), num_len // max(m_count, 1))
+    for start in range(0, n, chunk):
+        stop = min(start + chunk, n)
         base = unit[start:stop] * n_joint + joint[start:stop]
         wc = None if w is None else w[start:stop]
         if s_count:

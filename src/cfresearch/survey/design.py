@@ -191,12 +191,20 @@ class SurveyDesign(Result):
         if r is None:
             return t
         x = r.cell_dummies
+        g = base_group_sums(r.cell, x.shape[0], r.base_weights)
+        beta = self._calibration[0] @ (x.T @ g)
+        return t - self._calibration[1] @ (x @ beta)
+
+    @cached_property
+    def _calibration(self) -> tuple[np.ndarray, sparse.csr_matrix]:
+        """What raking residuals need besides the scores, once per design: (XᵀDX)⁺ of the margin dummies
+        X with the base weights per cell D, and the Σw per (PSU, raking cell) matrix."""
+        r = self.raking
+        x = r.cell_dummies
         n_cells = x.shape[0]
-        g = base_group_sums(r.cell, n_cells, r.base_weights)
         d_cell = np.bincount(r.cell, r.base_weights, minlength=n_cells)
-        beta = np.linalg.pinv(x.T @ (x * d_cell[:, None]), rcond=1e-12) @ (x.T @ g)
-        w_pc = sparse.csr_matrix((self.w, (self.psu, r.cell)), shape=(self.n_psu, n_cells))
-        return t - w_pc @ (x @ beta)
+        return (np.linalg.pinv(x.T @ (x * d_cell[:, None]), rcond=1e-12),
+                sparse.csr_matrix((self.w, (self.psu, r.cell)), shape=(self.n_psu, n_cells)))
 
     def score_vcov(self, scores: np.ndarray) -> np.ndarray:
         """Design-based covariance of the totals Σᵢ zᵢ of row scores ``scores`` (n × p, already weighted:
@@ -438,12 +446,13 @@ def _outcome(data, variable, categorical, dom, category, where) -> tuple[_Outcom
                                  f"{labels!r})")
         else:
             match = list(range(len(labels)))
-        out = _Outcome(True, codes, labels, None, (codes >= 0) & (dom >= 0))
+        out = _Outcome(True, codes, labels, None, (codes >= 0) if dom is None else (codes >= 0) & (dom >= 0))
     else:
         if category is not None:
             raise ValueError(f"{where}: category= only applies to categorical variables (or kind='proportion')")
         y = data[variable].to_numpy(dtype=float, na_value=np.nan)
-        out, match = _Outcome(False, None, [None], y, np.isfinite(y) & (dom >= 0)), [0]
+        ok = np.isfinite(y)
+        out, match = _Outcome(False, None, [None], y, ok if dom is None else ok & (dom >= 0)), [0]
     if not out.valid.any():
         raise ValueError(f"{where}: variable {variable!r} has no valid (non-missing) values in any domain")
     return out, match
@@ -469,7 +478,7 @@ def linearise_ratios(data: pd.DataFrame, variable: str, design: SurveyDesign, *,
         if not dom_labels:
             raise ValueError(f"{where}: by {by!r}: no rows with a domain value")
     else:
-        dom, dom_labels = np.zeros(design.n, dtype=np.intp), [None]
+        dom, dom_labels = None, [None]  # one domain: the whole sample
     out, match = _outcome(data, variable, categorical, dom, category, where)
     sums = _DomainSums(design, out, dom, len(dom_labels))
     estimate = sums.ratio if kind in ("mean", "proportion") else sums.wv
@@ -483,22 +492,28 @@ def linearise_ratios(data: pd.DataFrame, variable: str, design: SurveyDesign, *,
 class _DomainSums:
     """Weighted sums per (domain, category) of the valid rows; column j = domain · K + category."""
 
-    def __init__(self, design: SurveyDesign, out: _Outcome, dom: np.ndarray, n_dom: int):
+    def __init__(self, design: SurveyDesign, out: _Outcome, dom: np.ndarray | None, n_dom: int):
+        self.design = design
         self.all_valid = bool(out.valid.all())
         self.sel = slice(None) if self.all_valid else out.valid
         self.out, self.n_dom, self.n_cat = out, n_dom, out.n_cat
-        self.d = dom[self.sel]
+        self.d = None if dom is None else dom[self.sel]  # None: one domain, the whole sample
         self.w = design.w[self.sel]
         self.c = out.codes[self.sel] if out.categorical else None
         self.y = None if out.categorical else out.y[self.sel]
+        self.wy = None if out.categorical else self.w * self.y  # used for the estimate, the scores and s²
         j_count = n_dom * self.n_cat
-        self.sum_w = np.bincount(self.d, self.w, minlength=n_dom)
-        self.cnt = np.bincount(self.d, minlength=n_dom)
-        self.sum_w2 = np.bincount(self.d, self.w * self.w, minlength=n_dom)
-        if out.categorical:
-            self.wv = np.bincount(self.d * self.n_cat + self.c, self.w, minlength=j_count)
+        if n_dom == 1:  # one domain: dot products instead of bincounts (a few times faster)
+            self.sum_w, self.cnt = np.array([self.w.sum()]), np.array([self.w.size])
+            self.sum_w2 = np.array([self.w @ self.w])
+            self.wv = (np.bincount(self.c, self.w, minlength=self.n_cat) if out.categorical
+                       else np.array([self.wy.sum()]))
         else:
-            self.wv = np.bincount(self.d, self.w * self.y, minlength=j_count)
+            self.sum_w = np.bincount(self.d, self.w, minlength=n_dom)
+            self.cnt = np.bincount(self.d, minlength=n_dom)
+            self.sum_w2 = np.bincount(self.d, self.w * self.w, minlength=n_dom)
+            self.wv = (np.bincount(self.d * self.n_cat + self.c, self.w, minlength=j_count) if out.categorical
+                       else np.bincount(self.d, self.wy, minlength=j_count))
         self.sw_j = np.repeat(self.sum_w, self.n_cat)
         with np.errstate(divide="ignore", invalid="ignore"):
             self.ratio = self.wv / self.sw_j
@@ -514,11 +529,15 @@ class _DomainSums:
         if self.out.categorical:
             av = np.bincount(gd * self.n_cat + self.c, a_v, minlength=n_g * j_count).reshape(n_g, j_count)
         else:
-            av = np.bincount(gd, a_v * self.y, minlength=n_g * self.n_dom).reshape(n_g, j_count)
+            ay = self.wy if a is self.design.w else a_v * self.y
+            av = np.bincount(gd, ay, minlength=n_g * self.n_dom).reshape(n_g, j_count)
         if kind == "total":
             return av
-        a_sum = np.repeat(np.bincount(gd, a_v, minlength=n_g * self.n_dom).reshape(n_g, self.n_dom),
-                          self.n_cat, axis=1)
+        if self.n_dom == 1 and self.all_valid and a is self.design.w and g_codes is self.design.psu:
+            a_sum = self.design.psu_weight[:, None]  # Σw per PSU, computed once per design
+        else:
+            a_sum = np.bincount(gd, a_v, minlength=n_g * self.n_dom).reshape(n_g, self.n_dom)
+        a_sum = np.repeat(a_sum, self.n_cat, axis=1) if self.n_cat > 1 else a_sum
         with np.errstate(divide="ignore", invalid="ignore"):
             res = (av - estimate[None, :] * a_sum) / self.sw_j[None, :]
         return np.nan_to_num(res, nan=0.0, posinf=0.0, neginf=0.0)
@@ -542,7 +561,7 @@ def _unclustered_vcov(design: SurveyDesign, sums: _DomainSums, estimate: np.ndar
     h = design.row_stratum[sums.sel]
     n_h = design.n_strata
     w2 = sums.w * sums.w
-    hd = h * n_dom + sums.d
+    hd = h * n_dom + sums.d if sums.d is not None else h
     s2 = np.bincount(hd, w2, minlength=n_h * n_dom).reshape(n_h, n_dom)  # Σw² per (stratum, domain)
     sw = np.maximum(sums.sw_j, np.finfo(float).tiny)
     j_count = n_dom * n_cat
@@ -572,16 +591,29 @@ def _unclustered_vcov(design: SurveyDesign, sums: _DomainSums, estimate: np.ndar
     return design.stratum_cov(z_sum, zz)
 
 
+def _weighted_ss(sums: _DomainSums) -> float:
+    """Σ wᵢ(yᵢ − ȳ)² of one domain: Σwy² − ȳ·Σwy from the products already formed, unless that cancels
+    (a mean far larger than the spread), then from the residuals."""
+    mean = float(np.nan_to_num(sums.ratio)[0])
+    swyy = float(sums.wy @ sums.y)
+    ss = swyy - mean * float(sums.wv[0])
+    if ss > 1e-8 * swyy:
+        return ss
+    resid = sums.y - mean
+    return float((sums.w * resid) @ resid)
+
+
 def _ratio_table(data, variable, by_cols, dom_labels, out: _Outcome, sums: _DomainSums, kind: str,
                  design: SurveyDesign) -> pd.DataFrame:
     n_cat, n_dom = sums.n_cat, sums.n_dom
     if out.categorical:
         s2 = sums.ratio * (1 - sums.ratio)  # Σw(v − p)²/Σw
+    elif n_dom == 1:
+        s2 = np.array([_weighted_ss(sums)]) / np.where(sums.sum_w > 0, sums.sum_w, np.nan)
     else:
         resid = sums.y - np.nan_to_num(sums.ratio)[sums.d]
         s2 = np.bincount(sums.d, sums.w * resid * resid, minlength=n_dom) / np.where(sums.sum_w > 0, sums.sum_w,
                                                                                        np.nan)
-        s2 = np.repeat(s2, n_cat)
     cnt_j = np.repeat(sums.cnt, n_cat).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         s2 = s2 * cnt_j / (cnt_j - 1)

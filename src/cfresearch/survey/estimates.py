@@ -105,15 +105,13 @@ def weighted_estimate(
     lin = linearise_ratios(data, variable, design, kind=kind, by=by, category=category, where=where)
     se = lin.se
     crit = critical_value(level, resolve_df(df, design, where))
-    out = lin.table.drop(columns="vsrs")
-    at = len(out.columns) - 3
-    for offset, (name, values) in enumerate((("estimate", lin.estimate), ("se", se),
-                                             ("ci_low", lin.estimate - crit * se),
-                                             ("ci_high", lin.estimate + crit * se))):
-        out.insert(at + offset, name, values)
+    table = lin.table
+    labels = {c: table[c] for c in table.columns[:-4]}  # [by columns], [category]
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["deff"] = se**2 / lin.table["vsrs"].to_numpy()
-    return out
+        deff = se**2 / table["vsrs"].to_numpy()
+    return pd.DataFrame({**labels, "estimate": lin.estimate, "se": se, "ci_low": lin.estimate - crit * se,
+                         "ci_high": lin.estimate + crit * se, "n": table["n"], "sum_w": table["sum_w"],
+                         "effective_n": table["effective_n"], "deff": deff})
 
 
 def weighted_mean_diff_test(

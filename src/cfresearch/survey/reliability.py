@@ -93,7 +93,8 @@ def _item_matrix(items: pd.DataFrame, where: str) -> tuple[np.ndarray, list[str]
             raise ValueError(f"{where}: item {c!r} must be numeric (a rating as float, NaN for missing); "
                              f"got dtype {col.dtype}")
     x = items.to_numpy(dtype="float64", na_value=np.nan)  # no copy for a block of float64 columns
-    if not np.isfinite(x.sum(axis=0)).all():  # one cheap pass; only data with NaN or inf look further
+    row_sum = x @ np.ones(x.shape[1])  # one BLAS pass: NaN or inf in a row shows in its sum
+    if not np.isfinite(row_sum).all():  # only data with NaN or inf look further
         inf = np.isinf(x).any(axis=0)
         if inf.any():
             raise ValueError(f"{where}: item(s) {[names[j] for j in np.flatnonzero(inf)]} contain infinite "
@@ -216,10 +217,10 @@ def _pairwise_moments(x: np.ndarray, where: str, names: list[str]) -> _Moments:
 
 
 def _moments(x: np.ndarray, nan_policy: str, where: str, names: list[str]) -> _Moments:
-    missing = np.isnan(x)
-    if nan_policy == "listwise" or not missing.any():
-        if missing.any():
-            x = x[~missing.any(axis=1)]
+    complete = np.isfinite(x @ np.ones(x.shape[1]))  # rows with every item answered (one BLAS pass)
+    if nan_policy == "listwise" or complete.all():
+        if not complete.all():
+            x = x[complete]
         if x.shape[0] < 2:
             raise ValueError(f"{where}: {x.shape[0]} respondent(s) answered every item; need at least 2 "
                              "(try nan_policy='pairwise')")

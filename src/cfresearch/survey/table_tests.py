@@ -38,17 +38,15 @@ def _cell_cov(w_unit: np.ndarray, w2_unit: np.ndarray | None, design: SurveyDesi
     p = w_unit.sum(axis=0) / total
     dom = w_unit.sum(axis=1)  # domain weight per unit
     z_unit = (w_unit - dom[:, None] * p[None, :]) / total  # unit totals of z_i = w_i (e_i − p)/W
+    if design.clustered:  # the units are the PSUs
+        return p, design.vcov_from_psu_totals(z_unit)
     _, _, unit_stratum = design.units()
     z_sum = np.zeros((design.n_strata, p.size))
     np.add.at(z_sum, unit_stratum, z_unit)
-    if design.clustered:
-        zz = np.zeros((design.n_strata, p.size, p.size))
-        np.add.at(zz, unit_stratum, np.einsum("uk,ul->ukl", z_unit, z_unit))
-    else:  # Σ_i w_i² (e_i − p)(e_i − p)ᵀ / W² per stratum, from Σw² per cell
-        s2 = w2_unit
-        s2t = s2.sum(axis=1)
-        zz = (np.einsum("hk,kl->hkl", s2, np.eye(p.size)) - np.einsum("hk,l->hkl", s2, p)
-              - np.einsum("k,hl->hkl", p, s2) + s2t[:, None, None] * np.outer(p, p)[None]) / total**2
+    s2 = w2_unit  # without clusters: Σ_i w_i² (e_i − p)(e_i − p)ᵀ / W² per stratum, from Σw² per cell
+    s2t = s2.sum(axis=1)
+    zz = (np.einsum("hk,kl->hkl", s2, np.eye(p.size)) - np.einsum("hk,l->hkl", s2, p)
+          - np.einsum("k,hl->hkl", p, s2) + s2t[:, None, None] * np.outer(p, p)[None]) / total**2
     return p, design.stratum_cov(z_sum, zz)
 
 
