@@ -46,7 +46,7 @@ import pandas as pd
 from scipy import sparse, stats
 
 from cfresearch.categories import encode, encode_joint
-from cfresearch.checks import check_frame, check_level, require_columns, weights_array
+from cfresearch.checks import check_choice, check_frame, check_level, require_columns, weights_array
 from cfresearch.results import Result
 
 from .weighting import RakeResult, effective_n_of_sums
@@ -407,8 +407,7 @@ def _typed(values: np.ndarray, like: pd.Series):
 
 def _resolve_kind(series: pd.Series, kind: str, variable: str, where: str) -> tuple[str, bool]:
     """(kind, categorical?)"""
-    if kind not in _KINDS:
-        raise ValueError(f"{where}: kind must be one of {_KINDS}; got {kind!r}")
+    check_choice(kind, _KINDS, where=where, what="kind")
     is_num = pd.api.types.is_numeric_dtype(series.dtype) and not isinstance(series.dtype, pd.CategoricalDtype) \
         and not pd.api.types.is_bool_dtype(series.dtype)
     if kind == "auto":

@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import f as f_dist
 
+from cfresearch.checks import check_choice, check_level, check_unique, require_columns
 from cfresearch.paths import sample_path  # noqa: F401  (used by the examples)
 from cfresearch.results import Result
 
@@ -261,8 +262,7 @@ def feldt_ci(alpha: float, n: int, k: int, level: float = 0.95) -> tuple[float, 
 
     as ``psych::alpha.ci`` and ``pingouin.cronbach_alpha`` compute it (pingouin rounds to 3 decimals).
     """
-    if not 0 < level < 1:
-        raise ValueError(f"feldt_ci: level must be between 0 and 1; got {level!r}")
+    level = check_level(level, where="feldt_ci")
     if n < 2 or k < 2:
         raise ValueError(f"feldt_ci: need n >= 2 respondents and k >= 2 items; got n={n}, k={k}")
     a = 1.0 - level
@@ -386,22 +386,37 @@ def cronbach_alpha(data: pd.DataFrame, *, reverse: Sequence[str] | None = None, 
     0.962
     """
     where = "cronbach_alpha"
-    if nan_policy not in _NAN_POLICIES:
-        raise ValueError(f"{where}: nan_policy must be one of {_NAN_POLICIES}; got {nan_policy!r}")
-    if not 0 < level < 1:
-        raise ValueError(f"{where}: level must be between 0 and 1; got {level!r}")
+    level = check_level(level, where=where)
+    mom, names = _scale(data, reverse, scale_min, scale_max, nan_policy, min_items=2, need="alpha needs",
+                        where=where)
+    result = _alpha_result(mom, names, set(_as_names(reverse, "reverse", where)), level, nan_policy)
+    negative = result.items.loc[result.items["r_drop"] < 0, "item"].tolist()
+    if negative:
+        warnings.warn(f"{where}: item(s) {negative} correlate negatively with the rest of the scale; are they "
+                      "reverse-keyed? Pass them in reverse=[...]", UserWarning, stacklevel=2)
+    return result
+
+
+def _scale(data: pd.DataFrame, reverse, scale_min, scale_max, nan_policy: str, *, min_items: int, need: str,
+           where: str) -> tuple[_Moments, list[str]]:
+    """The steps every reliability statistic starts with: items checked, reverse-keyed ones flipped,
+    covariances and correlations under ``nan_policy``."""
+    check_choice(nan_policy, _NAN_POLICIES, where=where, what="nan_policy")
     x, names = _item_matrix(data, where)
-    k = len(names)
-    if k < 2:
-        raise ValueError(f"{where}: alpha needs at least 2 items; got {k} ({names})")
+    if len(names) < min_items:
+        raise ValueError(f"{where}: {need} at least {min_items} items; got {len(names)} ({names})")
     x = _keyed(x, names, reverse, scale_min, scale_max, where)
-    mom = _moments(x, nan_policy, where, names)
+    return _moments(x, nan_policy, where, names), names
+
+
+def _alpha_result(mom: _Moments, names: list[str], reversed_items: set, level: float,
+                  nan_policy: str) -> AlphaResult:
+    k = len(names)
     stats = _alpha_from(mom.cov, mom.corr)
     lo, hi = feldt_ci(float(stats["alpha"]), mom.n, k, level)
-    rev = set(_as_names(reverse, "reverse", where))
     frame = pd.DataFrame({
         "item": names,
-        "reversed": [n in rev for n in names],
+        "reversed": [n in reversed_items for n in names],
         "n": mom.n_item.astype(int),
         "mean": mom.mean,
         "sd": mom.sd,
@@ -412,10 +427,6 @@ def cronbach_alpha(data: pd.DataFrame, *, reverse: Sequence[str] | None = None, 
         "alpha_if_deleted": stats["alpha_if_deleted"],
         "std_alpha_if_deleted": stats["std_alpha_if_deleted"],
     })
-    negative = frame.loc[frame["r_drop"] < 0, "item"].tolist()
-    if negative:
-        warnings.warn(f"{where}: item(s) {negative} correlate negatively with the rest of the scale; are they "
-                      "reverse-keyed? Pass them in reverse=[...]", UserWarning, stacklevel=2)
     return AlphaResult(alpha=float(stats["alpha"]), std_alpha=float(stats["std_alpha"]), ci_low=lo, ci_high=hi,
                        n=mom.n, k=k, average_r=float(stats["average_r"]), g6=float(stats["g6"]), items=frame,
                        level=level, nan_policy=nan_policy)
@@ -514,16 +525,9 @@ def omega(data: pd.DataFrame, *, reverse: Sequence[str] | None = None, scale_min
     0.664
     """
     where = "omega"
-    if method not in _OMEGA_METHODS:
-        raise ValueError(f"{where}: method must be one of {_OMEGA_METHODS}; got {method!r}")
-    if nan_policy not in _NAN_POLICIES:
-        raise ValueError(f"{where}: nan_policy must be one of {_NAN_POLICIES}; got {nan_policy!r}")
-    x, names = _item_matrix(data, where)
-    k = len(names)
-    if k < 3:
-        raise ValueError(f"{where}: a one-factor model needs at least 3 items; got {k} ({names})")
-    x = _keyed(x, names, reverse, scale_min, scale_max, where)
-    mom = _moments(x, nan_policy, where, names)
+    check_choice(method, _OMEGA_METHODS, where=where, what="method")
+    mom, names = _scale(data, reverse, scale_min, scale_max, nan_policy, min_items=3,
+                        need="a one-factor model needs", where=where)
     return _omega_from(mom, names, set(_as_names(reverse, "reverse", where)), method, nan_policy)
 
 
@@ -552,11 +556,8 @@ def _check_scales(data: pd.DataFrame, scales, where: str) -> dict[str, list[str]
         cols = _as_names(cols, f"scale {name!r}", where)
         if not cols:
             raise ValueError(f"{where}: scale {name!r} has no items")
-        missing = [c for c in cols if c not in data.columns]
-        if missing:
-            raise ValueError(f"{where}: scale {name!r} names column(s) {missing} that are not in the data")
-        if len(set(cols)) != len(cols):
-            raise ValueError(f"{where}: scale {name!r} lists an item twice: {cols}")
+        require_columns(data, cols, where=f"{where} (scale {name!r})", what="item column")
+        check_unique(cols, where=f"{where} (scale {name!r})", what="item")
         out[str(name)] = cols
     return out
 
@@ -620,21 +621,19 @@ def reliability_table(data: pd.DataFrame, scales: Mapping[str, Sequence[str]], *
     1  Confident, friendly communication  4   0.86        com_4
     """
     where = "reliability_table"
+    level = check_level(level, where=where)
+    check_choice(omega_method, _OMEGA_METHODS, where=where, what="omega_method")
     sc = _check_scales(data, scales, where)
     _check_reverse_known(reverse, sc, where)
     rows = []
     for name, cols in sc.items():
         rev = _reverse_for(reverse, name, cols, where)
         lo, hi = _bound_for(scale_min, name), _bound_for(scale_max, name)
-        x, names = _item_matrix(data[cols], f"{where} (scale {name!r})")
-        x = _keyed(x, names, rev, lo, hi, f"{where} (scale {name!r})")
-        keyed = pd.DataFrame(x, columns=names)
-        res = cronbach_alpha(keyed, level=level, nan_policy=nan_policy)
-        if len(cols) >= 3:
-            mom = _moments(x, nan_policy, where, names)
-            omega_t = _omega_from(mom, names, set(rev), omega_method, nan_policy).omega_total
-        else:
-            omega_t = np.nan
+        mom, names = _scale(data[cols], rev, lo, hi, nan_policy, min_items=2, need="alpha needs",
+                            where=f"{where} (scale {name!r})")
+        res = _alpha_result(mom, names, set(rev), level, nan_policy)
+        omega_t = _omega_from(mom, names, set(rev), omega_method, nan_policy).omega_total if len(cols) >= 3 \
+            else np.nan
         weak = res.items.loc[res.items["r_drop"].idxmin()]
         rows.append({
             "scale": name, "k": res.k, "n": res.n, "alpha": res.alpha, "ci_low": res.ci_low,

@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from cfresearch.checks import check_frame, check_level, require_columns
+from cfresearch.checks import check_choice, check_frame, check_level, require_columns
 
 from .design import SurveyDesign, critical_value, design_for, linearise_ratios, resolve_df, two_sided_p
 from .nps import nps_scores
@@ -44,8 +44,7 @@ def _spec(name: str, spec) -> dict:
     if not isinstance(spec, Mapping) or "column" not in spec:
         raise ValueError(f"kpi {name!r}: spec must be a column name or a dict with 'column' (and 'kind'); got {spec!r}")
     out = {"kind": "mean", **spec}
-    if out["kind"] not in _KPI_KINDS:
-        raise ValueError(f"kpi {name!r}: kind must be one of {_KPI_KINDS}; got {out['kind']!r}")
+    check_choice(out["kind"], _KPI_KINDS, where=f"kpi {name!r}", what="kind")
     if out["kind"] in ("top_box", "bottom_box"):
         vals = out.get("values")
         if vals is None or isinstance(vals, (str, bytes)) or not isinstance(vals, Sequence) or len(vals) == 0:

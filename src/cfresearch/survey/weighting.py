@@ -558,8 +558,7 @@ def rake_by(data: pd.DataFrame, targets: Mapping[str, Mapping[Hashable, float]],
     >>> rake_by(df, {"sex": {"F": 0.5, "M": 0.5}}, "wave").weights.round(2).tolist()
     [0.75, 0.75, 1.5, 1.0, 1.0]
     """
-    if by not in data.columns:
-        raise ValueError(f"rake_by: no column {by!r} to rake within; columns are {list(data.columns)}")
+    require_columns(data, [by], where="rake_by", what="column to rake within")
     if options.get("total") is not None:
         raise ValueError("rake_by: total is not supported; each group keeps its own total (use count targets "
                          "per group with rake() instead)")
@@ -674,9 +673,7 @@ def post_stratify(
     (var, tgt), = spec.items()
     if isinstance(var, tuple):
         cols = list(var)
-        missing = [c for c in cols if c not in data.columns]
-        if missing:
-            raise ValueError(f"post_stratify: {missing!r} are not columns of data")
+        require_columns(data, cols, where="post_stratify", what="cell variable")
         codes, cats = [], []
         for c in cols:
             cc, cv = encode(data[c], observed=True)
