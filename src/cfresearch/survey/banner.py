@@ -346,7 +346,7 @@ def _cells(stubs: _Stubs, sums: _Sums, target: _Target, n_units: int) -> _Cells:
         arr = {k: target.cols(v.sum(axis=1)) for k, v in _num_block(stubs, sums, n_units).items()}
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = arr["wx"] / arr["w"]
-            neff = arr["w"] ** 2 / arr["w2"]
+            neff = effective_n_of_sums(arr["w"], arr["w2"])
             var = (arr["wx2"] / arr["w"] - mean**2) * neff / (neff - 1)
         rows_v.append(mean)
         rows_n.append(arr["n"])

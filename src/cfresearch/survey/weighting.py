@@ -562,7 +562,7 @@ def rake_by(data: pd.DataFrame, targets: Mapping[str, Mapping[Hashable, float]],
     if options.get("total") is not None:
         raise ValueError("rake_by: total is not supported; each group keeps its own total (use count targets "
                          "per group with rake() instead)")
-    codes, groups = pd.factorize(data[by], sort=True)
+    codes, groups = encode(data[by], observed=True)
     if (codes < 0).any():
         raise ValueError(f"rake_by: {by!r} has {int((codes < 0).sum())} missing value(s); every row needs a group")
     bw = options.pop("base_weights", None)
