@@ -20,6 +20,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportions_ztest
 
+from cfresearch.survey import rake
 from cfresearch.survey.banner import banner, column_letters
 from cfresearch.survey.design import survey_design
 
@@ -319,6 +320,10 @@ def test_design_based_letters_use_the_linearised_variance_of_the_difference(clus
     se = 100 * np.sqrt(0.000440339963156 + 0.01199074240423 + 2 * 0.00098115734625)
     assert (no["diff"], no["se"]) == pytest.approx((100 * (0.0833333333333 - 0.32), se), rel=1e-9)
     assert tab.letter_test == "design" and "Design-based tests of each difference" in tab.legend()
+    assert "raked weights as fixed" not in tab.legend()
+    raked = rake(clus1, {"stype": {"E": 4421, "H": 755, "M": 1018}}, base_weights="pw")
+    legend = banner(clus1, ["api00"], ["stype"], design=survey_design(clus1, clusters="dnum", raking=raked)).legend()
+    assert "raked weights as fixed" in legend
 
 
 def test_numeric_stubs_get_the_design_based_wald_f_of_r_regtermtest(clus1):

@@ -505,6 +505,7 @@ class BannerTable(Result):
     design: str
     mean_test: str
     letter_test: str = "kish"
+    raked: bool = False
     overlap: tuple = ()
     labels: dict = field(default_factory=dict)
     comparisons: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -583,6 +584,9 @@ class BannerTable(Result):
             f"{how}; {corr}.",
             f"Columns with an unweighted base below {self.min_base} are not tested and their values are marked *.",
         ]
+        if self.raked:
+            parts.append("The tests take the raked weights as fixed (the raking itself is not linearised), which is "
+                         "conservative for variables related to the raking margins.")
         if self.overlap:
             parts.append(f"Columns of {', '.join(map(self._label, self.overlap))} share respondents; their tests "
                          "allow for the overlap.")
@@ -800,7 +804,7 @@ def _result(table: _Computed, stubs: _Stubs, variables: list[_BannerVar], design
                        lower_level=options.lower_level, correction=options.correction, min_base=options.min_base,
                        weighted=design.weighted, design=_design_text(design),
                        mean_test="pooled-variance" if options.equal_var else "Welch",
-                       letter_test="design" if design_based else "kish",
+                       letter_test="design" if design_based else "kish", raked=design.raking is not None,
                        overlap=tuple(v.name for v in variables if v.multi), labels=labels,
                        comparisons=(pd.concat(table.pairs, ignore_index=True) if table.pairs else
                                     pd.DataFrame(columns=["stub", "row", "banner", "column_a", "column_b", "diff",
