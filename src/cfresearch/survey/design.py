@@ -567,14 +567,14 @@ def _unclustered_vcov(design: SurveyDesign, sums: _DomainSums, estimate: np.ndar
     zz = np.zeros((n_h, j_count, j_count))
     if sums.out.categorical:
         s2k = np.bincount(hd * n_cat + sums.c, w2, minlength=n_h * j_count).reshape(n_h, n_dom, n_cat)
-        p = estimate.reshape(n_dom, n_cat) if kind != "total" else np.zeros((n_dom, n_cat))
+        # a total's scores wᵢ·1[cᵢ = k] are not centred and not divided by the domain's Σw
+        p = np.zeros((n_dom, n_cat)) if kind == "total" else np.nan_to_num(estimate).reshape(n_dom, n_cat)
         for d in range(n_dom):
             blk = slice(d * n_cat, (d + 1) * n_cat)
             a, pd_ = s2k[:, d, :], p[d]
             block = (np.einsum("hk,kl->hkl", a, np.eye(n_cat)) - np.einsum("hk,l->hkl", a, pd_)
                      - np.einsum("k,hl->hkl", pd_, a) + s2[:, d][:, None, None] * np.outer(pd_, pd_)[None])
-            zz[:, blk, blk] = block / (sw[blk][None, :, None] * sw[blk][None, None, :]) if kind != "total" else \
-                np.einsum("hk,kl->hkl", a, np.eye(n_cat))
+            zz[:, blk, blk] = block if kind == "total" else block / np.outer(sw[blk], sw[blk])[None]
     else:
         y = sums.y
         s2y = np.bincount(hd, w2 * y, minlength=n_h * n_dom).reshape(n_h, n_dom)
