@@ -25,10 +25,11 @@ import cfresearch.plots
 import cfresearch.privacy
 import cfresearch.survey as survey
 import cfresearch.tables
+import cfresearch.workbench as workbench
 from cfresearch.results import Result
 
 MODULES = [survey, cfresearch.categories, cfresearch.checks, cfresearch.data, cfresearch.paths, cfresearch.plots,
-           cfresearch.privacy, cfresearch.tables]
+           cfresearch.privacy, cfresearch.tables, workbench]
 FUNCTIONS = [(m.__name__, name, getattr(m, name)) for m in MODULES
              for name in getattr(m, "__all__", [n for n in dir(m) if not n.startswith("_")])
              if inspect.isfunction(getattr(m, name))]

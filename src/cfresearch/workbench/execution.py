@@ -108,7 +108,13 @@ def _resolve_inputs(study: Study, values: dict[str, Any], given: set[str], cwd: 
 
 def plan_run(study: Study, root: Path, *, from_file: dict[str, Any] | None = None,
              from_cli: dict[str, str] | None = None, cwd: Path | None = None) -> RunPlan:
-    """Validate parameters and inputs for one run of ``study`` (nothing is executed)."""
+    """Validate parameters and inputs for one run of ``study`` (nothing is executed).
+
+    >>> from cfresearch.paths import notebooks_dir, project_root
+    >>> from cfresearch.workbench.studies import find_study
+    >>> plan_run(find_study(notebooks_dir(), "survey"), project_root(), from_cli={"level": "0.9"}).given
+    {'level': 0.9}
+    """
     cwd = (cwd or Path.cwd()).resolve()
     given = validate(study.parameters, from_file, from_cli)
     values = {name: p.default for name, p in study.parameters.items()} | given
@@ -148,7 +154,13 @@ def execute(plan: RunPlan, reports: Path, *, force: bool = False, progress: bool
     """Run one plan into ``reports`` (see the module docstring); never raises for a notebook error.
 
     The steps: skip when up to date; run the notebook in a staging folder; render the report; write the
-    manifest; publish the folder and rebuild the index; say what happened."""
+    manifest; publish the folder and rebuild the index; say what happened. (The example starts a kernel, so
+    it is not run as a doctest; tests/workbench/test_runner.py runs it.)
+
+    >>> outcome = execute(plan, reports_dir())  # doctest: +SKIP
+    >>> outcome.status, outcome.message  # doctest: +SKIP
+    ('ok', 'report: reports/survey/20261202T090000000000Z-1a2b/report.html')
+    """
     reports = reports.resolve()
     if not force:
         skipped = _up_to_date(plan, reports)
@@ -289,7 +301,13 @@ def _worker(args: tuple) -> RunOutcome:
 
 def run_plans(plans: list[RunPlan], reports: Path, *, jobs: int = 1, force: bool = False,
               progress: bool = False, timeout: int | None = None) -> list[RunOutcome]:
-    """Execute plans, ``jobs`` at a time in separate processes; outcomes in the order of ``plans``."""
+    """Execute plans, ``jobs`` at a time in separate processes; outcomes in the order of ``plans``.
+
+    (The example starts kernels, so it is not run as a doctest; tests/workbench/test_runner.py runs plans.)
+
+    >>> [o.status for o in run_plans(plans, reports_dir(), jobs=2)]  # doctest: +SKIP
+    ['ok', 'skipped']
+    """
     def bar(i: int, plan: RunPlan) -> bool | dict:
         return {"desc": plan.study.name, "position": i if jobs > 1 else 0, "leave": True} if progress else False
 

@@ -47,7 +47,12 @@ def _row(m: dict[str, Any], reports: Path) -> dict[str, Any]:
 
 
 def build_index(reports: Path) -> Path:
-    """(Re)write ``reports/index.html`` atomically from the run folders; return its path."""
+    """(Re)write ``reports/index.html`` atomically from the run folders; return its path.
+
+    >>> import tempfile
+    >>> build_index(Path(tempfile.mkdtemp())).name
+    'index.html'
+    """
     runs = [_row(m, reports) for m in list_runs(reports)]
     latest, seen = [], set()
     for r in runs:

@@ -83,6 +83,10 @@ def _annotation(node: ast.expr | None, where: str) -> tuple[str, bool]:
 def read_parameters(notebook: str | Path) -> dict[str, Parameter]:
     """Parse the notebook's ``parameters`` cell into declared parameters (name -> Parameter).
 
+    >>> from cfresearch.paths import notebooks_dir
+    >>> read_parameters(notebooks_dir() / "01_survey_analysis.ipynb")["level"].describe()
+    'level: float = 0.95'
+
     Defaults must be Python literals (papermill does not recompute derived defaults, so derived
     values belong in the next cell). An unannotated parameter takes the type of its default.
     """

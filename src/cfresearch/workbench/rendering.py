@@ -102,7 +102,13 @@ def table_of_contents(body: str) -> str:
 
 def render_html(notebook: str | Path | nbformat.NotebookNode, output: str | Path | None = None, *,
                 manifest: dict[str, Any] | None = None) -> str:
-    """Render ``notebook`` (a path or a NotebookNode) to self-contained HTML; write it to ``output`` if given."""
+    """Render ``notebook`` (a path or a NotebookNode) to self-contained HTML; write it to ``output`` if given.
+
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A report")])
+    >>> html = render_html(nb)
+    >>> 'id="A-report"' in html and "<script src=" not in html
+    True
+    """
     nb = notebook if isinstance(notebook, nbformat.NotebookNode) else nbformat.read(notebook, as_version=4)
     nb = _strip_for_report(nb)
     header = ""

@@ -43,6 +43,11 @@ def record(name: str, value: Any, *, label: str | None = None, fmt: str | None =
 
     ``label`` is the human name shown in the index, ``fmt`` a format spec such as ``"+.1f"`` or
     ``".1%"`` for display, and ``headline=True`` puts the figure on the index page.
+
+    >>> record("nps_example", 33.84, label="NPS", fmt=".1f", headline=True)
+    33.84
+    >>> recorded()["nps_example"]["display"]
+    '33.8'
     """
     if not isinstance(name, str) or not name:
         raise ValueError("record(): the name must be a non-empty string")
@@ -58,5 +63,10 @@ def record(name: str, value: Any, *, label: str | None = None, fmt: str | None =
 
 
 def recorded() -> dict[str, dict[str, Any]]:
-    """The figures recorded so far in this process."""
+    """The figures recorded so far in this process.
+
+    >>> _ = record("respondents_example", 2100, fmt=",d")
+    >>> recorded()["respondents_example"]
+    {'value': 2100, 'label': 'respondents_example', 'display': '2,100', 'headline': False}
+    """
     return dict(_recorded)

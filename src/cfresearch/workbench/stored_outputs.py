@@ -21,7 +21,13 @@ KERNEL = "python3"
 
 
 def refresh_stored_outputs(study: Study, *, timeout: int | None = None) -> Path:
-    """Execute ``study``'s notebook on its defaults and rewrite it in place with the new outputs."""
+    """Execute ``study``'s notebook on its defaults and rewrite it in place with the new outputs.
+
+    What ``make notebooks`` does; it starts a kernel, so the example is not run as a doctest.
+
+    >>> refresh_stored_outputs(find_study(notebooks_dir(), "survey"))  # doctest: +SKIP
+    PosixPath('.../notebooks/01_survey_analysis.ipynb')
+    """
     import papermill as pm
 
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")

@@ -59,13 +59,23 @@ def load_study(path: Path) -> Study:
 
 
 def discover(notebooks_dir: str | Path) -> list[Study]:
-    """All studies in ``notebooks_dir`` in file-name order."""
+    """All studies in ``notebooks_dir`` in file-name order.
+
+    >>> from cfresearch.paths import notebooks_dir
+    >>> [s.name for s in discover(notebooks_dir())][:1]
+    ['survey']
+    """
     folder = Path(notebooks_dir)
     return [load_study(p) for p in sorted(folder.glob("[0-9]*.ipynb"))]
 
 
 def find_study(notebooks_dir: str | Path, name: str) -> Study:
-    """The study called ``name`` (its short name, file stem or file name)."""
+    """The study called ``name`` (its short name, file stem or file name).
+
+    >>> from cfresearch.paths import notebooks_dir
+    >>> find_study(notebooks_dir(), "survey").notebook.name
+    '01_survey_analysis.ipynb'
+    """
     folder = Path(notebooks_dir)
     candidates = sorted(folder.glob("[0-9]*.ipynb"))
     for p in candidates:
