@@ -1,13 +1,18 @@
 """One house style for every chart in cfresearch reports (seaborn on matplotlib).
 
-Each function draws one kind of chart from a tidy DataFrame and returns the matplotlib Figure,
-already closed, so that a notebook cell ending in the call shows it exactly once (inline backend)
-and a script can ``fig.savefig(...)``. Colours come from one palette; text is set by matplotlib, so
-labels taken from data cannot inject markup into a report.
+Each function draws one kind of chart from a tidy DataFrame and returns a :class:`Chart`: the matplotlib
+Figure (already closed; ``chart.figure``, and every Figure attribute such as ``savefig`` or ``axes`` on the
+chart itself) with an alternative text built from the chart's title, what it shows and its note. A
+notebook cell ending in the call shows the chart once, as a PNG whose alt text reaches the HTML report, so
+a screen reader can tell what the chart says. Colours come from one palette; text on coloured bars is dark
+or white, whichever contrasts more (WCAG 2.1 contrast ratio); text is set by matplotlib, so labels taken
+from data cannot inject markup into a report.
 """
 
 from __future__ import annotations
 
+import base64
+import io
 from collections.abc import Sequence
 
 import matplotlib
@@ -35,19 +40,67 @@ def apply_style() -> None:
     })
 
 
-def _finish(fig: plt.Figure, title: str | None, note: str | None = None) -> plt.Figure:
+class Chart:
+    """A chart for a report: the closed matplotlib Figure and its alternative text.
+
+    In a notebook it shows as a PNG carrying ``alt`` (``_repr_mimebundle_``); every other attribute is the
+    Figure's (``chart.savefig(...)``, ``chart.axes``)."""
+
+    def __init__(self, figure: plt.Figure, alt: str):
+        self.figure = figure
+        self.alt = alt
+
+    def png(self) -> bytes:
+        buf = io.BytesIO()
+        self.figure.savefig(buf, format="png", bbox_inches="tight")
+        return buf.getvalue()
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        data = {"image/png": base64.b64encode(self.png()).decode("ascii"), "text/plain": f"<Chart: {self.alt}>"}
+        return data, {"image/png": {"alt": self.alt}}
+
+    def __getattr__(self, name):
+        return getattr(self.figure, name)
+
+
+def _finish(fig: plt.Figure, title: str | None, note: str | None, shows: str) -> Chart:
+    """Title, note and layout; the figure closed (so it shows once) and wrapped with its alt text."""
     if title:
         fig.axes[0].set_title(title)
     if note:
         fig.text(0.01, 0.005, note, fontsize=8, color="#555555", ha="left", va="bottom")
     fig.tight_layout()
     plt.close(fig)
-    return fig
+    alt = ". ".join(part.strip().rstrip(".") for part in (title, shows, note) if part and part.strip()) + "."
+    return Chart(fig, alt)
+
+
+def _listing(labels, values, fmt: str, most: int = 8) -> str:
+    """ "a 1.0, b 2.0, …" for an alt text (the first ``most`` items)."""
+    items = [f"{lab} {fmt.format(v)}" for lab, v in zip(labels, values)]
+    return ", ".join(items[:most]) + (f" and {len(items) - most} more" if len(items) > most else "")
+
+
+def _contrast(rgb) -> float:
+    """Relative luminance of an sRGB colour (WCAG 2.1)."""
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def text_colour(background: str) -> str:
+    """White or near-black text, whichever has the higher contrast ratio on ``background``.
+
+    >>> text_colour("#bdc3c7"), text_colour("#1f4e79")
+    ('#1a1a1a', 'white')
+    """
+    lum = _contrast(matplotlib.colors.to_rgb(background))
+    dark = _contrast(matplotlib.colors.to_rgb("#1a1a1a"))
+    return "white" if (1.05) / (lum + 0.05) >= (lum + 0.05) / (dark + 0.05) else "#1a1a1a"
 
 
 def bar_ci(data: pd.DataFrame, label: str, value: str, low: str | None = None, high: str | None = None, *,
            title: str | None = None, xlabel: str | None = None, note: str | None = None,
-           highlight: Sequence[str] = (), sort: bool = True, fmt: str = "{:.1f}") -> plt.Figure:
+           highlight: Sequence[str] = (), sort: bool = True, fmt: str = "{:.1f}") -> Chart:
     """Horizontal bars of ``value`` by ``label`` with optional interval whiskers [low, high].
 
     >>> d = pd.DataFrame({"driver": ["Price", "Staff"], "share": [60.0, 40.0], "lo": [50.0, 30], "hi": [70.0, 50]})
@@ -69,12 +122,13 @@ def bar_ci(data: pd.DataFrame, label: str, value: str, low: str | None = None, h
     ax.set_yticks(y, [str(s) for s in d[label]])
     ax.set_xlabel(xlabel or value)
     ax.set_ylabel("")
-    return _finish(fig, title, note)
+    order = d.iloc[::-1]
+    return _finish(fig, title, note, f"Bar chart of {xlabel or value}: {_listing(order[label], order[value], fmt)}")
 
 
 def trend(data: pd.DataFrame, x: str, value: str, low: str | None = None, high: str | None = None, *,
           series: str | None = None, title: str | None = None, ylabel: str | None = None,
-          note: str | None = None) -> plt.Figure:
+          note: str | None = None) -> Chart:
     """A line per ``series`` over ``x`` (waves of a tracker) with shaded intervals.
 
     >>> d = pd.DataFrame({"wave": ["Q1", "Q2", "Q1", "Q2"], "kpi": ["NPS", "NPS", "CSAT", "CSAT"],
@@ -95,13 +149,15 @@ def trend(data: pd.DataFrame, x: str, value: str, low: str | None = None, high: 
         ax.legend(loc="best", fontsize=8)
     ax.set_xlabel("")
     ax.set_ylabel(ylabel or value)
-    return _finish(fig, title, note)
+    lines = [f"{name}: {_listing(g[x], g[value], '{:.1f}')}" for name, g in
+             (data.groupby(series, sort=False) if series else [(ylabel or value, data)])]
+    return _finish(fig, title, note, f"Line chart by {x}; " + "; ".join(lines))
 
 
 def quadrant(data: pd.DataFrame, x: str, y: str, label: str, *, x_split: float, y_split: float,
              quadrant_labels: dict[str, tuple[str, str]] | None = None, highlight: Sequence[str] = (),
              title: str | None = None, xlabel: str | None = None, ylabel: str | None = None,
-             note: str | None = None) -> plt.Figure:
+             note: str | None = None) -> Chart:
     """A labelled scatter split into four quadrants at (x_split, y_split): the importance-performance grid.
 
     ``quadrant_labels`` maps a corner ("upper left", "upper right", "lower left", "lower right") to
@@ -133,11 +189,13 @@ def quadrant(data: pd.DataFrame, x: str, y: str, label: str, *, x_split: float, 
         ax.text(cx, cy, text, transform=ax.transAxes, ha=ha, va=va, fontsize=9, color=colour, weight="bold")
     ax.set_xlabel(xlabel or x)
     ax.set_ylabel(ylabel or y)
-    return _finish(fig, title, note)
+    marked = f"; marked: {', '.join(map(str, highlight))}" if len(highlight) else ""
+    return _finish(fig, title, note, f"Scatter of {len(data)} items, {xlabel or x} across and {ylabel or y} up, "
+                                     f"split at {x_split:.3g} and {y_split:.3g}{marked}")
 
 
 def heatmap(matrix: pd.DataFrame, *, title: str | None = None, fmt: str = ".0f", center: float | None = None,
-            cmap: str = "RdBu", note: str | None = None, cbar_label: str | None = None) -> plt.Figure:
+            cmap: str = "RdBu", note: str | None = None, cbar_label: str | None = None) -> Chart:
     """A labelled heatmap of a rows x columns table (profiles, code-by-segment matrices).
 
     >>> m = pd.DataFrame({"North": [0.2, -0.1], "South": [-0.3, 0.4]}, index=["Price", "Staff"])
@@ -153,11 +211,12 @@ def heatmap(matrix: pd.DataFrame, *, title: str | None = None, fmt: str = ".0f",
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.tick_params(axis="x", rotation=0)
-    return _finish(fig, title, note)
+    return _finish(fig, title, note, f"Heatmap of {matrix.shape[0]} rows ({', '.join(map(str, matrix.index[:8]))}) by "
+                                     f"{matrix.shape[1]} columns ({', '.join(map(str, matrix.columns[:8]))})")
 
 
 def stacked_shares(data: pd.DataFrame, label: str, parts: Sequence[str], *, colours: Sequence[str] | None = None,
-                   title: str | None = None, note: str | None = None) -> plt.Figure:
+                   title: str | None = None, note: str | None = None) -> Chart:
     """Horizontal 100% stacked bars (e.g. detractors / passives / promoters by segment), shares in 0..1.
 
     >>> d = pd.DataFrame({"seg": ["New"], "detractors": [0.2], "passives": [0.3], "promoters": [0.5]})
@@ -171,13 +230,15 @@ def stacked_shares(data: pd.DataFrame, label: str, parts: Sequence[str], *, colo
     colours = list(colours or PALETTE)
     for i, part in enumerate(parts):
         vals = data[part].to_numpy(dtype=float)
-        ax.barh(y, vals, left=left, color=colours[i % len(colours)], label=part, height=0.6)
+        colour = colours[i % len(colours)]
+        ax.barh(y, vals, left=left, color=colour, label=part, height=0.6)
         for yi, (lft, v) in enumerate(zip(left, vals)):
             if v >= 0.06:
-                ax.text(lft + v / 2, yi, f"{v:.0%}", ha="center", va="center", fontsize=8, color="white")
+                ax.text(lft + v / 2, yi, f"{v:.0%}", ha="center", va="center", fontsize=8, color=text_colour(colour))
         left += vals
     ax.set_yticks(y, [str(s) for s in data[label]])
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax.legend(ncol=len(parts), loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=8)
-    return _finish(fig, title, note)
+    rows = [f"{row[label]}: " + ", ".join(f"{p} {row[p]:.0%}" for p in parts) for _, row in data.iterrows()]
+    return _finish(fig, title, note, "Stacked bars; " + "; ".join(rows[:8]))

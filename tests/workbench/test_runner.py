@@ -100,7 +100,7 @@ def test_index_lists_runs_newest_first_with_figures(project):
     assert [r["run_id"] for r in runs] == [b.run_id, a.run_id]
     index = (project / "reports" / "index.html").read_text()
     assert index.index(b.run_id) < index.index(a.run_id)
-    assert "Scaled: <b>3.00</b>" in index and "n=2" in index
+    assert "Scaled: <b>3.00</b>" in index and "n = 2" in index
     assert "http://" not in index and "https://" not in index
 
 
@@ -144,3 +144,18 @@ def test_multi_line_errors_keep_their_first_detail_on_the_summary_line():
     assert execution._first_lines(err) == ("data.csv: 3 problems in the data: row 16, column x: value '2' "
                                            "… (2 more line(s) in the executed notebook)")
     assert execution._first_lines("one line") == "one line"
+
+
+def test_index_card_is_the_latest_run_with_the_default_parameters(project):
+    """A run with other parameters never passes for the study's headline: the card shows the latest run with
+    the defaults and says so; the other parameter sets are listed under it."""
+    from bs4 import BeautifulSoup
+
+    default = _run(project)
+    other = _run(project, n=5)
+    card = BeautifulSoup((project / "reports" / "index.html").read_text(), "html.parser").select_one(
+        '.card[data-study="demo"]')
+    assert card.select_one(".param-set").get_text() == "defaults"
+    assert default.run_id in card.get_text() and "Scaled: 4.50" in card.get_text()
+    (item,) = card.select(".others li")
+    assert "n = 5" in item.get_text() and other.run_id in item.a["href"]

@@ -42,7 +42,7 @@ import pandas as pd
 from cfresearch.categories import encode
 from cfresearch.checks import check_choice, check_frame, check_level, check_unique, column_list, require_columns
 from cfresearch.results import Result
-from cfresearch.tables import show
+from cfresearch.tables import Table, show
 
 from .column_tests import (
     CORRECTIONS,
@@ -555,9 +555,36 @@ class BannerTable(Result):
             return (TOTAL, TOTAL)
         return (self._label(banner_name), f"{column} ({letter})" if letter else str(column))
 
-    def show(self, **kwargs):
-        """Escaped pandas Styler of :meth:`wide` (house style, ``cfresearch.tables.show``), legend as caption."""
-        return show(self.wide(**kwargs), caption=self.legend(), hide_index=False)
+    def show(self, *, caption: str | None = None, **kwargs) -> Table:
+        """The table for a report (house style, ``cfresearch.tables.show``): one label column that stays in
+        view when the table scrolls sideways, each stub a bold heading row over its rows, the banner
+        variables' labels over their columns, the bases at the bottom, and the legend in a note under the
+        table. ``kwargs`` go to :meth:`wide`."""
+        wide = self.wide(**kwargs)
+        rows_of = wide.index.get_level_values(0).value_counts(sort=False)
+        labels, heading, last = [], [], None
+        for stub, row in wide.index:
+            if rows_of[stub] == 1 and row == "Mean":  # a numeric stub: one row, labelled by itself
+                labels.append(f"{stub} (mean)")
+                heading.append(False)
+                continue
+            if stub != last and stub != "Base":
+                labels.append(stub)
+                heading.append(True)
+            last = stub
+            labels.append(row)
+            heading.append(False)
+        rows = iter(wide.itertuples(index=False))
+        body = pd.DataFrame([[""] * wide.shape[1] if h else list(next(rows)) for h in heading], columns=wide.columns)
+        body.columns = pd.MultiIndex.from_tuples([("", TOTAL) if c == (TOTAL, TOTAL) else c for c in body.columns])
+        label_col = ("", "")
+        body.insert(0, label_col, labels)
+        table = show(body, caption=caption, note=self.legend(), hide_index=True, left=(label_col,))
+        values = [c for c in body.columns if c != label_col]
+        table.styler = (table.styler.set_properties(subset=values, **{"text-align": "right", "white-space": "nowrap"})
+                        .apply(lambda r: ["font-weight: 600; padding-top: 8px" if heading[r.name] else
+                                          ("padding-left: 1.2em" if j == 0 else "") for j in range(len(r))], axis=1))
+        return table
 
     def _repr_html_(self) -> str:
         return self.show().to_html()

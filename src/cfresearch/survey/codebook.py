@@ -276,6 +276,19 @@ class Codebook:
         """The reverse-keyed items of scale ``name`` (``reverse: true``)."""
         return [i for i in self.scale_items(name) if self.variables[i].reverse]
 
+    def display_labels(self) -> dict[str, str]:
+        """The label of every variable, multi-response set and scale, by name: what a report shows instead
+        of the codes (``labels=`` of banners, tables and profiles).
+
+        >>> from cfresearch.paths import sample_path
+        >>> Codebook.from_yaml(sample_path("survey", "codebook.yaml")).display_labels()["why_price"]
+        'Good prices'
+        """
+        out = {name: var.label for name, var in self.variables.items() if var.label}
+        out.update({name: s["label"] for name, s in self.multi_sets.items() if s.get("label")})
+        out.update({name: s["label"] for name, s in self.scales.items() if s.get("label")})
+        return out
+
     def set_items(self, name: str) -> list[str]:
         """The items (dichotomies) of multi-response set ``name``."""
         return list(self._group(self.multi_sets, name, "multi-response set")["items"])

@@ -159,6 +159,27 @@ class SurveyDesign(Result):
                              f"({len(data):,} rows); build it from this data with survey_design(data, ...), and "
                              "select domains with by= instead of subsetting the data")
 
+    def restrict(self, data: pd.DataFrame) -> SurveyDesign:
+        """The design of a subset of the rows (``data``, whose index is part of this design's): the same
+        weights, strata, clusters and fpc on those rows, and the raking restricted to them.
+
+        For a part of the sample that was drawn and weighted as a sample of its own — one wave of a tracker
+        raked by :func:`~cfresearch.survey.weighting.rake_by` — this is its design. For any other part
+        (a region, a segment) keep the whole design and select the part with ``by=`` (domain estimation).
+
+        >>> d = pd.DataFrame({"wave": [1, 1, 2, 2], "y": [1.0, 2, 3, 4], "w": [1, 2, 1, 2]})
+        >>> survey_design(d, weights="w").restrict(d[d["wave"] == 2]).n
+        2
+        """
+        pos = self.index.get_indexer(data.index)
+        if (pos < 0).any() or len(data) == 0:
+            raise ValueError(f"SurveyDesign.restrict: the rows must be some of the design's rows ({len(data)} "
+                             f"given, {int((pos < 0).sum())} not in the design)")
+        weights = self.weights if self.weights else self.w[pos] if self.weighted else None
+        raking = self.raking.restrict(data.index) if self.raking is not None else None
+        return survey_design(data, weights=weights, strata=self.strata or None, clusters=self.clusters or None,
+                             fpc=self.fpc, raking=raking)
+
     # ── the variance engine ──
     def vcov_from_psu_totals(self, t: np.ndarray) -> np.ndarray:
         """V = Σ_h scale_h Σ_j (t_hj − t̄_h)(t_hj − t̄_h)ᵀ from PSU totals ``t`` (PSUs × estimates)."""

@@ -77,16 +77,17 @@ def segment_profiles(data: pd.DataFrame, by: str, variables: Sequence[str], *, d
     return out.reset_index(drop=True)
 
 
-def profile_table(data: pd.DataFrame, by: str, variables: Sequence[str], *, decimals: int = 1,
+def profile_table(data: pd.DataFrame, by: str, variables: Sequence[str], *, decimals: int | None = None,
                   **kwargs) -> pd.DataFrame:
     """Wide profile: rows = variable / statistic, columns = the segments, then Total and the test's p.
 
     Keyword arguments go to :func:`segment_profiles`. Means are shown as numbers, categories as % (0–100),
-    both rounded to ``decimals``.
+    rounded to ``decimals`` if given (leave it to the table's display otherwise: rounding here and printing
+    more decimals there shows a false precision).
 
     >>> d = pd.DataFrame({"seg": pd.Categorical(list("ab") * 50), "x": np.arange(100.0) % 7})
     >>> profile_table(d, "seg", ["x"]).round(2).values.tolist()
-    [[2.9, 3.0, 3.0, 0.96]]
+    [[2.94, 2.96, 2.95, 0.96]]
     """
     prof = segment_profiles(data, by, variables, **kwargs)
     prof = prof.assign(row=np.where(prof["measure"] == "mean", "Mean", "% " + prof["category"].astype(str)))
@@ -97,7 +98,8 @@ def profile_table(data: pd.DataFrame, by: str, variables: Sequence[str], *, deci
         index=pd.MultiIndex.from_tuples(order, names=keys), columns=segs)
     extra = prof.drop_duplicates(keys).set_index(keys)[["total", "p"]].reindex(wide.index)
     wide[TOTAL] = extra["total"]
-    wide = wide.round(decimals)
+    if decimals is not None:
+        wide = wide.round(decimals)
     wide["p"] = extra["p"]
     wide.columns.name = None
     return wide

@@ -216,6 +216,17 @@ class RakeResult(Result):
                 f"{self.effective_n:,.0f} (efficiency {self.efficiency:.0%}); weights {self.min_weight:.3g} to "
                 f"{self.max_weight:.3g} (ratio {self.weight_ratio:.3g}).")
 
+    def restrict(self, index: pd.Index) -> RakeResult:
+        """The raking of the rows in ``index`` only (a subset of the rows raked), for the design of a subset
+        that was raked on its own, such as one wave of :func:`rake_by`: weights and base weights of those
+        rows, their cells renumbered, the cells' margin dummies kept; margins and diagnostics as raked."""
+        pos = self.weights.index.get_indexer(index)
+        if (pos < 0).any():
+            raise ValueError(f"RakeResult.restrict: {int((pos < 0).sum())} row(s) were not raked")
+        used, cell = np.unique(self.cell[pos], return_inverse=True)
+        return replace(self, weights=self.weights.iloc[pos], base_weights=self.base_weights[pos],
+                       cell=cell.ravel().astype(np.intp), cell_dummies=self.cell_dummies[used])
+
     def to_frame(self) -> pd.DataFrame:
         """The margins table: variable, category, target (share), target_total, n, and the shares unweighted,
         design_weighted (under the base weights the raking started from) and weighted (final), weighted_total,

@@ -10,6 +10,7 @@ handling is not thread-safe).
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import shutil
@@ -263,7 +264,8 @@ def _render(stage: Path, manifest: dict, t0: float) -> str:
 
     try:
         _timed(manifest, t0)
-        render_html(stage / "executed.ipynb", stage / "report.html", manifest=manifest)
+        results = json.loads((stage / "results.json").read_text(encoding="utf-8"))
+        render_html(stage / "executed.ipynb", stage / "report.html", manifest=manifest, results=results)
         return ""
     except Exception as exc:
         manifest["status"] = STATUS_FAILED

@@ -22,6 +22,7 @@ from nbconvert import HTMLExporter
 
 TEMPLATES = Path(__file__).parent / "templates"
 _DROP_MIME = ("application/javascript", "application/vnd.jupyter.widget-view+json", "text/markdown+js")
+_TOP = '<div class="cfr-top"><!--CFRESEARCH-FINDINGS--><!--CFRESEARCH-TOC--></div>'
 _HEADING = re.compile(r'<h([1-3])\s+id="([^"]+)"[^>]*>(.*?)</h\1>', re.S)
 
 
@@ -78,6 +79,37 @@ def provenance_markdown(manifest: dict[str, Any]) -> str:
     )
 
 
+def key_findings(results: dict[str, Any] | None, manifest: dict[str, Any] | None = None) -> str:
+    """The "Key findings" box at the top of a report: the run's headline figures (the ones the index shows),
+    each with its interval and change where recorded, and the parameters that produced them. Every value
+    is escaped.
+
+    >>> box = key_findings({"nps": {"label": "NPS", "display": "33.8", "headline": True}}, {"given_parameters": {}})
+    >>> "<li>NPS: <b>33.8</b></li>" in box and "Parameters: the defaults" in box
+    True
+    """
+    from .results import finding_text
+
+    items = [v for v in (results or {}).values() if isinstance(v, dict) and v.get("headline")]
+    if not items:
+        return ""
+    lines = []
+    for item in items:
+        label = f"{item.get('label', '')}: "
+        text = finding_text(item)[len(label):]
+        value = str(item.get("display", item.get("value")))
+        rest = text[len(value):]
+        lines.append(f"<li>{html.escape(label)}<b>{html.escape(value)}</b>"
+                     + (f'<span class="cfr-detail">{html.escape(rest)}</span>' if rest else "") + "</li>")
+    params = ""
+    if manifest is not None:
+        given = manifest.get("given_parameters") or {}
+        shown = ", ".join(f"{k} = {v}" for k, v in given.items()) if given else "the defaults (bundled sample data)"
+        params = f'<p class="cfr-params">Parameters: {html.escape(shown)}.</p>'
+    return ('<section class="cfr-findings" aria-label="Key findings"><h2>Key findings</h2><ul>' + "".join(lines)
+            + "</ul>" + params + "</section>")
+
+
 def table_of_contents(body: str) -> str:
     """Build a nested table of contents from the level 2-3 headings nbconvert rendered (with their ids).
 
@@ -101,8 +133,11 @@ def table_of_contents(body: str) -> str:
 
 
 def render_html(notebook: str | Path | nbformat.NotebookNode, output: str | Path | None = None, *,
-                manifest: dict[str, Any] | None = None) -> str:
+                manifest: dict[str, Any] | None = None, results: dict[str, Any] | None = None) -> str:
     """Render ``notebook`` (a path or a NotebookNode) to self-contained HTML; write it to ``output`` if given.
+
+    ``results`` (the run's ``results.json``) gives the "Key findings" box above the contents; ``manifest``
+    the header and the provenance at the end.
 
     >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A report")])
     >>> html = render_html(nb)
@@ -111,21 +146,18 @@ def render_html(notebook: str | Path | nbformat.NotebookNode, output: str | Path
     """
     nb = notebook if isinstance(notebook, nbformat.NotebookNode) else nbformat.read(notebook, as_version=4)
     nb = _strip_for_report(nb)
-    header = ""
     if manifest is not None:
         nb.cells.append(nbformat.v4.new_markdown_cell(provenance_markdown(manifest)))
-        header = html.escape(
-            f"{manifest.get('study', '')} · run {manifest.get('run_id', '')} · {manifest.get('started', '')[:19]}"
-            f" · status {manifest.get('status', '')}"
-        )
-    title = ""
-    for cell in nb.cells:
+    title, first = "", 0
+    for i, cell in enumerate(nb.cells):
         if cell.cell_type == "markdown":
             m = re.search(r"^#\s+(.+)$", cell.source, re.M)
             if m:
-                title = m.group(1).strip()
+                title, first = m.group(1).strip(), i + 1
                 break
     nb.metadata["title"] = title or "cfresearch report"
+    # right after the title: the key findings, then the contents
+    nb.cells.insert(first, nbformat.v4.new_markdown_cell(_TOP))
     exporter = HTMLExporter(
         template_name="cfresearch",
         extra_template_basedirs=[str(TEMPLATES)],
@@ -134,8 +166,9 @@ def render_html(notebook: str | Path | nbformat.NotebookNode, output: str | Path
         exclude_output_prompt=True,
         embed_images=True,
     )
-    body, _ = exporter.from_notebook_node(nb, resources={"cfresearch_header": header})
+    body, _ = exporter.from_notebook_node(nb)
     body = body.replace("<!--CFRESEARCH-TOC-->", table_of_contents(body), 1)
+    body = body.replace("<!--CFRESEARCH-FINDINGS-->", key_findings(results, manifest), 1)
     if output is not None:
         from .records import write_text_atomic
 

@@ -37,29 +37,63 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"record(): cannot store a {type(value).__name__}; record numbers, text, lists or dicts")
 
 
-def record(name: str, value: Any, *, label: str | None = None, fmt: str | None = None,
-           headline: bool = False) -> Any:
+def record(name: str, value: Any, *, label: str | None = None, fmt: str | None = None, headline: bool = False,
+           interval: tuple[float, float] | None = None, level: float | None = None, change: float | None = None,
+           change_from: str = "", p: float | None = None) -> Any:
     """Record a figure under ``name`` for ``results.json`` and return ``value`` unchanged.
 
-    ``label`` is the human name shown in the index, ``fmt`` a format spec such as ``"+.1f"`` or
-    ``".1%"`` for display, and ``headline=True`` puts the figure on the index page.
+    ``label`` is the human name shown in the report's key findings and the index, ``fmt`` a format spec such
+    as ``"+.1f"`` or ``".1%"`` for display, and ``headline=True`` puts the figure in the key findings at the
+    top of the report and on the index page. A headline may carry its ``interval`` (low, high) at ``level``,
+    and its ``change`` from a comparison named by ``change_from`` (e.g. "from the previous wave") with the
+    test's ``p``; they are shown with the figure, formatted like it.
 
-    >>> record("nps_example", 33.84, label="NPS", fmt=".1f", headline=True)
+    >>> record("nps_example", 33.84, label="NPS", fmt=".1f", headline=True, interval=(24.6, 42.9), level=0.95,
+    ...        change=11.1, change_from="from the previous wave", p=0.0064)
     33.84
-    >>> recorded()["nps_example"]["display"]
-    '33.8'
+    >>> finding_text(recorded()["nps_example"])
+    'NPS: 33.8 (95% CI 24.6 to 42.9); +11.1 from the previous wave (p = 0.006)'
     """
     if not isinstance(name, str) or not name:
         raise ValueError("record(): the name must be a non-empty string")
     plain = _plain(value)
-    shown = plain
-    if fmt and isinstance(plain, (int, float)) and not isinstance(plain, bool):
-        shown = format(plain, fmt)
-    _recorded[name] = {"value": plain, "label": label or name, "display": shown, "headline": headline}
+    numeric = isinstance(plain, (int, float)) and not isinstance(plain, bool)
+    item = {"value": plain, "label": label or name, "display": format(plain, fmt) if fmt and numeric else plain,
+            "headline": headline}
+    spec = (fmt or ".1f").lstrip("+")
+    if interval is not None:
+        lo, hi = (_plain(v) for v in interval)
+        item["interval"] = [lo, hi]
+        item["interval_display"] = f"{format(lo, spec)} to {format(hi, spec)}"
+        item["level"] = level
+    if change is not None:
+        item["change"] = _plain(change)
+        item["change_display"] = format(item["change"], "+" + spec) if item["change"] is not None else ""
+        item["change_from"] = change_from
+        item["p"] = _plain(p)
+    _recorded[name] = item
     target = os.environ.get(ENV_VAR)
     if target:
         write_json_atomic(Path(target), _recorded)
     return value
+
+
+def finding_text(item: dict[str, Any]) -> str:
+    """One recorded figure as a sentence: label, value, interval and change where recorded.
+
+    >>> finding_text({"label": "Respondents", "display": "2,100"})
+    'Respondents: 2,100'
+    """
+    text = f"{item.get('label', '')}: {item.get('display', item.get('value'))}"
+    if item.get("interval_display"):
+        level = item.get("level")
+        text += f" ({f'{level:.0%} ' if level else ''}CI {item['interval_display']})"
+    if item.get("change_display"):
+        text += f"; {item['change_display']} {item.get('change_from', '')}".rstrip()
+        p = item.get("p")
+        if p is not None:
+            text += f" (p = {'<0.001' if p < 0.001 else format(p, '.3f')})"
+    return text
 
 
 def recorded() -> dict[str, dict[str, Any]]:
