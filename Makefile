@@ -6,12 +6,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.cfresearch-installed
 JOBS   ?= 2
 
-.PHONY: help setup report test bench lab sample-data notebooks browser lint clean
+.PHONY: help setup report test bench lab sample-data notebooks browser lint clean screenshots
 
 help:
 	@echo "make report       run every study on the sample data, write reports/index.html"
 	@echo "make test         the whole test suite (unit, validation, notebooks, end-to-end)"
-	@echo "make lab          JupyterLab with the project installed"
+	@echo "make lab          JupyterLab on a working copy of the notebooks (lab/), the project installed"
 	@echo "make bench        benchmarks against peer libraries"
 	@echo "make sample-data  regenerate data/sample (byte-identical)"
 	@echo "make notebooks    re-execute the notebooks on the sample data and keep their outputs"
@@ -45,14 +45,24 @@ test: setup browser
 bench: setup
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
+# JupyterLab on a working copy of the study notebooks in lab/ (ignored by git; same depth as notebooks/, so
+# their relative data paths hold): edit and Run All there freely, the committed notebooks stay as they are
+# (`make notebooks` refreshes those). A copy you already have is never overwritten. Root (containers, dev
+# boxes) needs --allow-root.
 lab: setup
-	$(BIN)/jupyter lab notebooks/
+	@mkdir -p lab
+	@for nb in notebooks/[0-9]*.ipynb; do test -e "lab/$$(basename $$nb)" || cp "$$nb" lab/; done
+	$(BIN)/jupyter lab lab/ $$(if [ "$$(id -u)" = 0 ]; then echo --allow-root; fi)
 
 sample-data: setup
 	$(BIN)/cfresearch sample-data
 
 notebooks: setup
 	$(BIN)/cfresearch store-outputs --all
+
+# Screenshots of the survey report for the README (docs/screenshots/), at 390 px and 1280 px.
+screenshots: setup browser
+	$(BIN)/python docs/screenshots.py
 
 lint: setup
 	$(BIN)/ruff check src tests bench

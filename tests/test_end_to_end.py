@@ -123,3 +123,70 @@ def test_injected_markup_in_data_and_parameters_never_runs(tmp_path, browser):
         assert "<img src=x onerror" in page.inner_text("body")  # shown as text
     report = (run / "report.html").read_text()
     assert "&lt;script&gt;" in report
+
+
+LAYOUT = """() => {
+  const doc = document.documentElement;
+  const boxes = [...document.querySelectorAll('table')].map(t => {
+    let box = t.parentElement;
+    while (box && box !== document.body && !['auto', 'scroll'].includes(getComputedStyle(box).overflowX)) {
+      box = box.parentElement;
+    }
+    const scrolls = !!box && box !== document.body;
+    return {label: t.getAttribute('aria-label') || t.innerText.slice(0, 40), width: t.scrollWidth,
+            room: scrolls ? box.clientWidth : doc.clientWidth, scrolls: scrolls};
+  });
+  return {page: doc.scrollWidth, view: window.innerWidth, tables: boxes};
+}"""
+
+
+def _reports(out: Path) -> list[Path]:
+    return [next(d.iterdir()) / "report.html" for d in out.iterdir() if d.is_dir() and not d.name.startswith(".")]
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_reports_read_on_a_phone_and_a_desktop(all_runs, browser, width):
+    """The page never scrolls sideways; a table wider than the page scrolls inside its own box; the key
+    findings come first, with the headline figures; every chart has a real alt text."""
+    out, _ = all_runs
+    for path in [*_reports(out), out / "index.html"]:
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        page.goto(path.as_uri(), wait_until="load")
+        layout = page.evaluate(LAYOUT)
+        assert layout["page"] <= layout["view"], f"{path.name} scrolls sideways at {width} px"
+        for t in layout["tables"]:
+            assert t["width"] <= t["room"] + 1 or t["scrolls"], f"table {t['label']!r} is clipped at {width} px"
+        if path.name == "report.html":
+            findings = page.locator(".cfr-findings")
+            assert findings.count() == 1
+            order = page.evaluate("""() => { const f = document.querySelector('.cfr-findings'),
+                c = document.querySelector('.cfr-toc'), h = document.querySelectorAll('h2[id]')[0];
+                return [f.compareDocumentPosition(c) & 4, f.compareDocumentPosition(h) & 4]; }""")
+            assert order == [4, 4], "key findings come before the contents and the first section"
+            results = json.loads((path.parent / "results.json").read_text())
+            for fig in (v for v in results.values() if v.get("headline")):
+                assert str(fig["display"]) in findings.inner_text()
+            alts = page.eval_on_selector_all("img", "els => els.map(e => e.alt)")
+            assert alts and all(a and "No description" not in a for a in alts), alts
+        page.close()
+
+
+def test_printed_reports_keep_every_column(all_runs, browser):
+    """Printed to A4 (Chromium's print to PDF), every table's last column is on paper."""
+    import io
+
+    from pypdf import PdfReader
+
+    out, _ = all_runs
+    for path in _reports(out):
+        page = browser.new_page()
+        page.goto(path.as_uri(), wait_until="load")
+        last = page.eval_on_selector_all(
+            "table", "ts => ts.map(t => { const h = t.querySelectorAll('thead tr:last-child th');"
+                     " return h.length ? h[h.length - 1].innerText : ''; })")
+        pdf = PdfReader(io.BytesIO(page.pdf(format="A4", print_background=True)))
+        text = "".join("".join(p.extract_text().split()) for p in pdf.pages)
+        for header in (h for h in last if h.strip()):
+            assert "".join(header.split()) in text, f"{path.parent.parent.name}: column {header!r} cut in print"
+        assert "Central(K)" in text or path.parent.parent.name != "survey"  # the banner's last column
+        page.close()

@@ -18,8 +18,13 @@ def test_invalid_answers_with_on_invalid_raise_fail_the_run_naming_row_and_colum
     r = subprocess.run(CLI + ["run", "survey", "-q", "--out", str(tmp_path), "-p", "on_invalid=raise"], cwd=ROOT,
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 1
-    line = next(ln for ln in r.stdout.splitlines() if ln.startswith("survey"))
-    assert "SurveyDataError" in line and "responses.csv: 5 problems" in line and "row 16, column why_quality" in line
+    lines = r.stdout.splitlines()
+    first = next(i for i, ln in enumerate(lines) if ln.startswith("survey"))
+    assert "failed" in lines[first] and "executed notebook" in lines[first]
+    detail = " ".join(ln.strip() for ln in lines[first + 1:] if ln.startswith("  "))
+    assert "SurveyDataError" in detail and "responses.csv: 5 problems" in detail
+    assert "row 16, column why_quality" in detail
+    assert all(len(ln) <= 120 for ln in lines)
     assert "Traceback" not in r.stdout + r.stderr
 
 

@@ -47,3 +47,26 @@ def test_text_columns_are_left_and_numbers_right_aligned():
     left = re.findall(r"#T_\w+_row0_col0[^{]*\{[^}]*text-align: left", html)
     right = re.findall(r"#T_\w+_row0_col1[^{]*\{[^}]*text-align: right", html)
     assert left and right
+
+
+def test_the_same_table_renders_the_same_html_twice():
+    """Table ids and reprs come from the content, so a re-run notebook whose results did not change stays
+    byte-identical (no diff in the committed notebooks); a different table gets different ids."""
+    df = pd.DataFrame({"kpi": ["NPS"], "estimate": [33.8], "ci_low": [24.6], "ci_high": [42.9], "p": [0.0064]})
+    a, b = show(df, caption="Headline", level=0.9), show(df.copy(), caption="Headline", level=0.9)
+    assert a.to_html() == b.to_html() and repr(a) == repr(b) == "<Table: Headline (1 rows x 4 columns)>"
+    assert show(df.assign(estimate=[33.9]), caption="Headline").to_html() != a.to_html()
+    html = a.to_html()
+    assert "90% CI" in html and "24.60 to 42.90" in html and "0.006" in html and "ci_low" not in html
+
+
+def test_chart_alt_text_and_contrast():
+    d = pd.DataFrame({"seg": ["New", "Loyal"], "det": [0.3, 0.1], "pas": [0.3, 0.2], "pro": [0.4, 0.7]})
+    chart = plots.stacked_shares(d, "seg", ["det", "pas", "pro"], colours=["#c0392b", "#bdc3c7", "#1e8449"],
+                                 title="Promoters by type", note="Weighted")
+    assert chart.alt.startswith("Promoters by type. Stacked bars; New: det 30%, pas 30%, pro 40%")
+    assert chart.alt.endswith("Weighted.")
+    data, meta = chart._repr_mimebundle_()
+    assert meta["image/png"]["alt"] == chart.alt and data["image/png"]
+    grey = [t for t in chart.axes[0].texts if t.get_position()[1] == 0 and t.get_text() == "30%"][1]
+    assert grey.get_color() == "#1a1a1a"  # dark text on the light grey bar (contrast > 4.5:1), not white

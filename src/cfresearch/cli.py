@@ -26,10 +26,20 @@ def _paths(args: argparse.Namespace) -> tuple[Path, Path, Path]:
     return root, notebooks, reports
 
 
+def _shown_default(p, study, root: Path) -> str:
+    """A parameter's default as the user would type it: input paths relative to the project root (where
+    ``cfresearch run`` is typed), not to the notebook."""
+    from .workbench.records import display_path
+
+    if p.is_path and isinstance(p.default, str) and p.default:
+        return display_path((study.notebook.parent / p.default).resolve(), root)
+    return repr(p.default)
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     from .workbench.studies import discover
 
-    _, notebooks, _ = _paths(args)
+    root, notebooks, _ = _paths(args)
     studies = discover(notebooks)
     if not studies:
         print(f"no study notebooks in {notebooks}")
@@ -41,8 +51,31 @@ def cmd_list(args: argparse.Namespace) -> int:
         width = max((len(p.name) for p in s.parameters.values()), default=0)
         for p in s.parameters.values():
             t = p.type_name + (" | None" if p.optional else "")
-            print(f"    {p.name:<{width}}  {t:<12} default {p.default!r}" + (f"  # {p.help}" if p.help else ""))
+            rule = f"  [{p.rule.text}]" if p.rule else ""
+            print(f"    {p.name:<{width}}  {t:<12} default {_shown_default(p, s, root)}{rule}"
+                  + (f"  # {p.help}" if p.help else ""))
     return EXIT_OK
+
+
+def _result_line(o, width: int = 120) -> str:
+    """One line per run, at most ``width`` characters: study, status, time, then the report (or where the
+    failed run's notebook is kept); headline figures follow while they fit (all of them are in the report
+    and the index). A failed run's error follows on indented lines of the same width."""
+    line = f"{o.study:<14} {o.status:<7} {o.duration_s:5.1f} s  {o.message}"
+    if len(line) > width:
+        line = line[: width - 1] + "…"
+    if o.detail:
+        import textwrap
+
+        return line + "\n" + textwrap.fill(o.detail, width=width, initial_indent="  ", subsequent_indent="    ")
+    figures = [f"{v.get('label', k)} {v.get('display')}" for k, v in o.results.items()
+               if isinstance(v, dict) and v.get("headline")] if o.status != "failed" else []
+    shown = []
+    for f in figures:
+        if len(line) + len("  [" + "; ".join([*shown, f]) + "]") > width:
+            break
+        shown.append(f)
+    return line + (f"  [{'; '.join(shown)}]" if shown else "")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -67,14 +100,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     outcomes = run_plans(plans, reports, jobs=args.jobs, force=args.force, progress=progress,
                          timeout=args.timeout)
     for o in outcomes:
-        figures = ", ".join(
-            f"{v.get('label', k)} {v.get('display')}" for k, v in o.results.items()
-            if isinstance(v, dict) and v.get("headline")
-        )
-        line = f"{o.study:<16} {o.status:<8} {o.duration_s:6.1f} s  {o.message}"
-        print(line + (f"  [{figures}]" if figures and o.status != "failed" else ""))
-    print(f"index: {reports / 'index.html'}")
+        print(_result_line(o))
+    print(f"index: {_display(reports / 'index.html', root)}")
     return EXIT_FAILED if any(o.status == "failed" for o in outcomes) else EXIT_OK
+
+
+def _display(path: Path, root: Path) -> str:
+    from .workbench.records import display_path
+
+    return display_path(path, root)
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -128,7 +162,10 @@ def cmd_codebook(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     p = argparse.ArgumentParser(prog="cfresearch", description="Run cfresearch studies and write HTML reports.")
+    p.add_argument("--version", action="version", version=f"cfresearch {__version__}")
     p.add_argument("--verbose", action="store_true", help="show Python tracebacks on errors")
     sub = p.add_subparsers(dest="command", required=True)
 

@@ -30,7 +30,8 @@ import pandas as pd
 
 from .paths import sample_path  # noqa: F401  (used by the examples)
 
-__all__ = ["DataError", "FORMATS", "ISSUE_COLUMNS", "RawTable", "file_format", "issues_frame", "read_table"]
+__all__ = ["DataError", "FORMATS", "ISSUE_COLUMNS", "RawTable", "columns_of", "file_format", "issues_frame",
+           "read_table"]
 
 #: File suffix -> format name, for :func:`read_table`.
 FORMATS: dict[str, str] = {".csv": "CSV", ".xlsx": "XLSX", ".xlsm": "XLSX", ".sav": "SAV", ".parquet": "Parquet",
@@ -156,6 +157,35 @@ class RawTable:
     def row_of(self, position: int) -> int:
         """The file's row number of the row at ``position`` (0-based) of ``data``."""
         return int(position) + self.first_row
+
+
+def columns_of(path: str | Path, *, error: type[DataError] = DataError) -> list[str]:
+    """The column names of a data file, from its header or schema only (nothing else is read).
+
+    >>> columns_of(sample_path("survey", "responses.csv"))[:3]
+    ['respondent_id', 'wave', 'interview_date']
+    """
+    path = Path(path)
+    fmt = file_format(path, error)
+    try:
+        if fmt == "CSV":
+            return [str(c) for c in pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns]
+        if fmt == "XLSX":
+            from openpyxl import load_workbook
+
+            book = load_workbook(path, read_only=True)
+            first = next(book.active.iter_rows(max_row=1, values_only=True), ())
+            book.close()
+            return [str(c) for c in first if c is not None]
+        if fmt == "SAV":
+            import pyreadstat
+
+            return list(pyreadstat.read_sav(str(path), metadataonly=True)[1].column_names)
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(path).names)
+    except Exception as exc:
+        raise error(f"{path}: cannot read the header as {fmt} ({exc.__class__.__name__}: {exc})", path=path) from exc
 
 
 def read_table(path: str | Path, text_columns: list[str] | None = None, *,

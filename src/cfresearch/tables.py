@@ -114,6 +114,10 @@ class Table:
     def _repr_html_(self) -> str:
         return self.to_html()
 
+    def __repr__(self) -> str:  # no memory address: a stored notebook output must not change from run to run
+        rows, cols = self.styler.data.shape
+        return f"<Table: {self.caption or 'untitled'} ({rows} rows x {cols} columns)>"
+
     def __getattr__(self, name):
         return getattr(self.styler, name)
 

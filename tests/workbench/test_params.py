@@ -50,7 +50,7 @@ def test_bad_names_and_values_are_rejected_with_the_accepted_list(project, cli, 
         validate(declared, from_cli=cli)
     assert message in str(err.value)
     if "unknown" in message or "valid parameter name" in message:
-        assert "n: int = 3" in str(err.value)  # lists what is accepted
+        assert "data_path, n, scale, fail, drivers, label" in str(err.value)  # lists what is accepted
 
 
 def test_wrong_type_from_yaml_is_rejected(project):

@@ -69,7 +69,7 @@ def test_failed_run_is_kept_marked_and_leaves_the_good_one_alone(project):
     before = {p.name: p.read_bytes() for p in good.path.iterdir()}
     bad = _run(project, fail="true")
     assert bad.status == "failed"
-    assert "ValueError: asked to fail" in bad.message
+    assert "ValueError: asked to fail" in bad.detail and "executed notebook" in bad.message
     assert bad.path != good.path and (bad.path / "executed.ipynb").exists()
     assert not (bad.path / "report.html").exists()
     assert json.loads((bad.path / "manifest.json").read_text())["status"] == "failed"
@@ -88,7 +88,7 @@ def test_render_failure_marks_the_run_failed_and_publishes_nothing_half_written(
 
     monkeypatch.setattr("cfresearch.workbench.rendering.render_html", broken)
     out = _run(project, force=True)
-    assert out.status == "failed" and "disk full" in out.message
+    assert out.status == "failed" and "disk full" in out.detail
     assert not (out.path / "report.html").exists()
     assert (good.path / "report.html").exists()
 

@@ -158,7 +158,8 @@ def wave_snapshot(changes: pd.DataFrame, wave=None) -> pd.DataFrame:
     if wave is None:
         wave = waves[-1]
     if wave not in waves:
-        raise ValueError(f"wave_snapshot: wave {wave!r} is not in the data; waves are {list(waves)}")
+        raise ValueError(f"wave_snapshot: wave {wave} is not in the data; waves are "
+                         f"{', '.join(str(w) for w in pd.Series(waves).tolist())}")
     out = changes[changes["wave"] == wave].reset_index(drop=True).copy()
     out.insert(out.columns.get_loc("change"), "previous", out["estimate"] - out["change"])
     out["direction"] = np.where(~out["significant"].astype(bool), "no significant change",

@@ -11,6 +11,7 @@ handling is not thread-safe).
 from __future__ import annotations
 
 import json
+import logging
 import multiprocessing
 import os
 import shutil
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputFileError
-from .params import Parameter, validate
+from .params import Parameter, check_columns, validate
 from .records import (
     STATUS_FAILED,
     STATUS_OK,
@@ -85,6 +86,7 @@ class RunOutcome:
     path: Path | None = None
     duration_s: float = 0.0
     results: dict[str, Any] = field(default_factory=dict)
+    detail: str = ""                # a failed run's error (its first lines)
 
 
 def _resolve_inputs(study: Study, values: dict[str, Any], given: set[str], cwd: Path) -> dict[str, Path]:
@@ -120,6 +122,7 @@ def plan_run(study: Study, root: Path, *, from_file: dict[str, Any] | None = Non
     given = validate(study.parameters, from_file, from_cli)
     values = {name: p.default for name, p in study.parameters.items()} | given
     inputs = _resolve_inputs(study, values, set(given), cwd)
+    check_columns(study.parameters, values, inputs, shown={k: display_path(v, root) for k, v in inputs.items()})
     inject = dict(given)
     for name in given:
         if name in inputs:
@@ -192,6 +195,20 @@ def _up_to_date(plan: RunPlan, reports: Path) -> RunOutcome | None:
     return RunOutcome(plan.study.name, "skipped",
                       f"up to date: notebook, parameters and inputs unchanged since run {last['run_id']} "
                       "(--force reruns)", last["run_id"], last["path"], 0.0, last.get("results", {}))
+
+
+class _KnownParameters(logging.Filter):
+    """papermill's own look at the parameters cell cannot read annotated optional parameters (``x: str |
+    None``: "Passed unknown parameter") nor a line with two ``=`` (a ``[n >= 0]`` constraint: "Unable to
+    parse line"), and says so on stderr, which cron mails; every name and value was validated against the
+    parameters cell before papermill runs (params.py), so these are dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(("Passed unknown parameter", "Unable to parse line"))
+
+
+for _name in ("papermill", "papermill.translators"):  # a filter holds for its own logger only
+    logging.getLogger(_name).addFilter(_KnownParameters())
 
 
 def _run_notebook(study: Study, stage: Path, parameters: dict, progress, timeout: int | None) -> str:
@@ -287,9 +304,9 @@ def _outcome(plan: RunPlan, final: Path, run_id: str, manifest: dict, error: str
         kept = final / "executed.ipynb"
         shown = kept if kept.exists() else final
         where = f"{'executed notebook' if kept.exists() else 'run folder'}: {display_path(shown, plan.root)}"
-        msg = f"FAILED: {_first_lines(error)} ({where})"
-    else:
-        msg = f"report: {display_path(final / 'report.html', plan.root)}"
+        return RunOutcome(plan.study.name, manifest["status"], f"FAILED ({where})", run_id, final,
+                          manifest["duration_s"], results, _first_lines(error))
+    msg = f"report: {display_path(final / 'report.html', plan.root)}"
     return RunOutcome(plan.study.name, manifest["status"], msg, run_id, final, manifest["duration_s"], results)
 
 
@@ -298,7 +315,7 @@ def _worker(args: tuple) -> RunOutcome:
     try:
         return execute(plan, reports, force=force, progress=progress, timeout=timeout)
     except Exception as exc:  # never let one study's crash hide the others' outcomes
-        return RunOutcome(plan.study.name, STATUS_FAILED, f"FAILED: {_error_line(exc)}")
+        return RunOutcome(plan.study.name, STATUS_FAILED, "FAILED", detail=_error_line(exc))
 
 
 def run_plans(plans: list[RunPlan], reports: Path, *, jobs: int = 1, force: bool = False,

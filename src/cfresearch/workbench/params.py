@@ -4,16 +4,28 @@ papermill injects parameter *names* verbatim as code and only warns on unknown n
 and value passes through here first: only names declared in the notebook's ``parameters`` cell are
 accepted, and each value must match (or be coerced to) the declared type.
 
-A parameters cell holds one literal assignment per line, optionally annotated and commented::
+A parameters cell holds one literal assignment per line, optionally annotated and commented; a comment
+may end in a constraint in square brackets, checked before anything runs::
 
     data_path: str = "../data/sample/survey/responses.csv"  # survey responses (CSV, XLSX, SAV, Parquet)
-    level: float = 0.05  # significance level of column comparisons
+    level: float = 0.95  # confidence level [0 < level < 1]
+    correction: str = "fdr"  # multiple comparisons [one of: none, bonferroni, fdr]
+    bootstrap: int = 200  # resamples [bootstrap >= 0]
+    segments: list = ["region"]  # banner variables [columns of data_path]
+
+A range names the parameter between or beside numbers (``<``, ``<=``, ``>``, ``>=``); ``one of:`` lists
+the allowed values; ``columns of X`` (or ``column of X``) says the value (or every item of a list) is a
+column of the data file named by parameter ``X`` — checked against the file's header once the inputs are
+resolved. A value that breaks a constraint is refused with the constraint, and a "did you mean" when a
+close name exists.
 """
 
 from __future__ import annotations
 
 import ast
+import difflib
 import keyword
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,9 +42,71 @@ TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool, 
 PATH_SUFFIXES = ("_path", "_file", "_dir")
 
 
+_NUM = r"-?\d+(?:\.\d+)?(?:[eE]-?\d+)?"
+_RANGE = re.compile(rf"\s*(?:({_NUM})\s*(<=|<)\s*)?([A-Za-z_]\w*)\s*(?:(<=|<|>=|>)\s*({_NUM}))?\s*")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A constraint from the parameters cell: a numeric range, a list of choices, or columns of a data file."""
+
+    text: str
+    low: float | None = None
+    low_inclusive: bool = False
+    high: float | None = None
+    high_inclusive: bool = False
+    choices: tuple = ()
+    columns_of: str = ""  # the path parameter whose file holds the columns
+
+    def violation(self, value: Any) -> str:
+        """Why ``value`` breaks the rule ("" when it does not); columns are checked by :func:`check_columns`."""
+        if self.choices:
+            if value not in self.choices:
+                close = difflib.get_close_matches(str(value), [str(c) for c in self.choices], n=1)
+                return (f"must be one of {', '.join(map(str, self.choices))}; got {value!r}"
+                        + (f" (did you mean {close[0]!r}?)" if close else ""))
+            return ""
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            too_low = self.low is not None and (value < self.low or (value == self.low and not self.low_inclusive))
+            too_high = self.high is not None and (value > self.high or
+                                                  (value == self.high and not self.high_inclusive))
+            if too_low or too_high:
+                return f"must satisfy {self.text}; got {value!r}"
+        return ""
+
+
+def parse_rule(text: str, name: str, type_name: str, where: str) -> Rule:
+    """The :class:`Rule` written as ``text`` (the part in square brackets) for parameter ``name``."""
+    body = text.strip()
+    m = re.fullmatch(r"one of:\s*(.+)", body)
+    if m:
+        items = [c.strip() for c in m.group(1).split(",") if c.strip()]
+        cast = {"int": int, "float": float}.get(type_name, str)
+        try:
+            return Rule(body, choices=tuple(cast(c) for c in items))
+        except ValueError:
+            raise NotebookError(f"{where}: the choices of {name!r} must be {type_name} values: [{body}]") from None
+    m = re.fullmatch(r"columns? of ([A-Za-z_]\w*)", body)
+    if m:
+        return Rule(body, columns_of=m.group(1))
+    m = _RANGE.fullmatch(body)
+    if m and m.group(3) == name and (m.group(1) or m.group(4)):
+        lead, lead_op, _, tail_op, tail = m.groups()
+        rule = {"low": float(lead), "low_inclusive": lead_op == "<="} if lead else {}
+        if tail_op in ("<", "<="):
+            rule |= {"high": float(tail), "high_inclusive": tail_op == "<="}
+        elif tail_op:
+            if lead:
+                raise NotebookError(f"{where}: constraint [{body}] of {name!r} bounds it from below twice")
+            rule |= {"low": float(tail), "low_inclusive": tail_op == ">="}
+        return Rule(body, **rule)
+    raise NotebookError(f"{where}: cannot read the constraint [{body}] of {name!r}; write a range such as "
+                        f"[0 < {name} < 1] or [{name} >= 0], [one of: a, b] or [columns of data_path]")
+
+
 @dataclass(frozen=True)
 class Parameter:
-    """One declared parameter: its name, declared type, default value, help text and line."""
+    """One declared parameter: its name, declared type, default value, help text, constraint and line."""
 
     name: str
     type_name: str
@@ -40,6 +114,7 @@ class Parameter:
     help: str = ""
     optional: bool = False
     line: int = 0
+    rule: Rule | None = None
 
     @property
     def is_path(self) -> bool:
@@ -47,7 +122,16 @@ class Parameter:
 
     def describe(self) -> str:
         t = self.type_name + (" | None" if self.optional else "")
-        return f"{self.name}: {t} = {self.default!r}"
+        return f"{self.name}: {t} = {self.default!r}" + (f" [{self.rule.text}]" if self.rule else "")
+
+    def check(self, value: Any) -> None:
+        """ParameterError when ``value`` breaks the declared range or choices (None passes if optional)."""
+        if self.rule is None or value is None:
+            return
+        for item in (value if isinstance(value, list) else [value]):
+            problem = self.rule.violation(item)
+            if problem:
+                raise ParameterError(f"parameter {self.name!r} {problem}")
 
 
 def parameters_cell(nb: nbformat.NotebookNode) -> tuple[int, str] | None:
@@ -85,7 +169,7 @@ def read_parameters(notebook: str | Path) -> dict[str, Parameter]:
 
     >>> from cfresearch.paths import notebooks_dir
     >>> read_parameters(notebooks_dir() / "01_survey_analysis.ipynb")["level"].describe()
-    'level: float = 0.95'
+    'level: float = 0.95 [0 < level < 1]'
 
     Defaults must be Python literals (papermill does not recompute derived defaults, so derived
     values belong in the next cell). An unannotated parameter takes the type of its default.
@@ -135,12 +219,19 @@ def read_parameters(notebook: str | Path) -> dict[str, Parameter]:
         # the help is the comment after the statement (on its last line, for one spread over several lines)
         tail = lines[(stmt.end_lineno or stmt.lineno) - 1][stmt.end_col_offset or 0 :]
         help_text = tail.split("#", 1)[1].strip() if "#" in tail else ""
-        params[name] = Parameter(name, type_name, default, help_text, optional or default is None, stmt.lineno)
+        rule = None
+        m = re.search(r"\[([^\[\]]+)\]\s*$", help_text)
+        if m:
+            rule = parse_rule(m.group(1), name, type_name, where)
+            help_text = help_text[: m.start()].rstrip()
+        params[name] = Parameter(name, type_name, default, help_text, optional or default is None, stmt.lineno,
+                                 rule)
     return params
 
 
 def _accepted(declared: dict[str, Parameter]) -> str:
-    return "; ".join(p.describe() for p in declared.values()) or "(none)"
+    """The accepted names, for a one-line error (types, defaults and constraints: ``cfresearch list``)."""
+    return (", ".join(declared) or "(none)") + " (types and defaults: cfresearch list)"
 
 
 def coerce(param: Parameter, value: Any, *, from_text: bool) -> Any:
@@ -176,6 +267,9 @@ def coerce(param: Parameter, value: Any, *, from_text: bool) -> Any:
             raise ParameterError(
                 f"parameter {param.name!r}: cannot read {value!r} as {param.type_name}"
             ) from None
+        if target is list and not isinstance(value, list):
+            raise ParameterError(f"parameter {param.name!r} expects a list; write it in YAML list syntax, "
+                                 f"e.g. -p '{param.name}=[{text}]' or -p '{param.name}=[a, b]'")
     if target is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if not isinstance(value, target) or (target is int and isinstance(value, bool)):
@@ -204,9 +298,37 @@ def validate(
                     f"{name!r} ({source}) is not a valid parameter name; accepted: {_accepted(declared)}"
                 )
             if name not in declared:
-                raise ParameterError(f"unknown parameter {name!r} ({source}); accepted: {_accepted(declared)}")
+                close = difflib.get_close_matches(name, list(declared), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ParameterError(f"unknown parameter {name!r} ({source}){hint}; accepted: {_accepted(declared)}")
             result[name] = coerce(declared[name], value, from_text=from_text)
+            declared[name].check(result[name])
     return result
+
+
+def check_columns(declared: dict[str, Parameter], values: dict[str, Any], files: dict[str, Path],
+                  shown: dict[str, str] | None = None) -> None:
+    """ParameterError when a value declared ``[columns of X]`` names a column that the file of parameter X
+    lacks; with "did you mean" and the file's columns. ``files`` maps path parameters to resolved files,
+    ``shown`` to how the user wrote them."""
+    from cfresearch.data import DataError, columns_of
+
+    for name, param in declared.items():
+        rule, value = param.rule, values.get(name)
+        if rule is None or not rule.columns_of or value is None or rule.columns_of not in files:
+            continue
+        try:
+            have = columns_of(files[rule.columns_of])
+        except DataError:
+            return  # an unreadable file is reported by the notebook's loader, with its own message
+        for item in (value if isinstance(value, list) else [value]):
+            if item not in have:
+                close = difflib.get_close_matches(str(item), [str(c) for c in have], n=1)
+                where = (shown or {}).get(rule.columns_of, files[rule.columns_of].name)
+                raise ParameterError(f"parameter {name!r}: {item!r} is not a column of {rule.columns_of} ({where})"
+                                     + (f"; did you mean {close[0]!r}?" if close else "")
+                                     + f" Columns are {', '.join(map(str, have[:40]))}"
+                                     + (" …" if len(have) > 40 else ""))
 
 
 def read_params_file(path: str | Path) -> dict[str, Any]:

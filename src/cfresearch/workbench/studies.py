@@ -8,6 +8,7 @@ paragraph after it (or ``metadata.cfresearch.description``).
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,5 +87,8 @@ def find_study(notebooks_dir: str | Path, name: str) -> Study:
     for s in studies:
         if s.name == name:
             return s
-    names = ", ".join(s.name for s in studies) or "(none)"
-    raise StudyNotFound(f"unknown study {name!r}; studies in {folder}: {names} (see 'cfresearch list')")
+    names = [s.name for s in studies]
+    close = difflib.get_close_matches(name, names, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise StudyNotFound(f"unknown study {name!r}{hint}; studies in {folder}: {', '.join(names) or '(none)'} "
+                        "(see 'cfresearch list')")
