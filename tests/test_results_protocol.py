@@ -11,7 +11,11 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import inspect
+import pkgutil
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,13 +27,15 @@ import cfresearch.data
 import cfresearch.paths
 import cfresearch.plots
 import cfresearch.privacy
+import cfresearch.qual as qual
 import cfresearch.survey as survey
 import cfresearch.tables
 import cfresearch.workbench as workbench
 from cfresearch.results import Result
 
-MODULES = [survey, cfresearch.categories, cfresearch.checks, cfresearch.data, cfresearch.paths, cfresearch.plots,
-           cfresearch.privacy, cfresearch.tables, workbench]
+QUAL_MODULES = [importlib.import_module(f"cfresearch.qual.{m.name}") for m in pkgutil.iter_modules(qual.__path__)]
+MODULES = [survey, *QUAL_MODULES, cfresearch.categories, cfresearch.checks, cfresearch.data, cfresearch.paths,
+           cfresearch.plots, cfresearch.privacy, cfresearch.tables, workbench]
 FUNCTIONS = [(m.__name__, name, getattr(m, name)) for m in MODULES
              for name in getattr(m, "__all__", [n for n in dir(m) if not n.startswith("_")])
              if inspect.isfunction(getattr(m, name))]
@@ -43,7 +49,10 @@ def test_every_public_function_has_a_runnable_example(module, name, func):
 
 
 #: DataFrame arguments that are not the respondents' data: results passed on, or a matrix to draw.
-NOT_RESPONDENTS = {"changes", "snapshot", "rows", "performance", "matrix", "importance"}
+NOT_RESPONDENTS = {"changes", "snapshot", "rows", "performance", "matrix", "importance",
+                   # focus groups: the study's own tables (corpus.py), not respondents
+                   "codings", "turns", "participants", "auto", "reference", "frequencies", "pseudonyms", "table",
+                   "frame"}
 
 
 @pytest.mark.parametrize("module, name, func", FUNCTIONS, ids=[f"{m}.{n}" for m, n, _ in FUNCTIONS])
@@ -124,3 +133,54 @@ def test_repr_html_escapes_respondent_text():
                                         "g": pd.Categorical(["a", "b"] * 20)}), ["q"], ["g"])
     html = table._repr_html_()
     assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+QUAL_RESULT_CLASSES = sorted({n for m in QUAL_MODULES for n in getattr(m, "__all__", [])
+                              if inspect.isclass(getattr(m, n)) and issubclass(getattr(m, n), Result)})
+
+
+@pytest.fixture(scope="module")
+def qual_results() -> dict[str, object]:
+    """One real instance of every focus-group result class, from the bundled sample data."""
+    base = cfresearch.paths.sample_dir() / "focus_groups"
+    study = qual.load_focus_groups(base / "transcripts", base / "participants.csv", base / "codebook.yaml",
+                                   base / "codings.csv")
+    codings, turns = study.codings, study.turns
+    a = codings[codings["coder"] == "Coder A"]
+    pairs = qual.unit_codes(codings, turns).pivot_table(index=["document", "turn", "code"], columns="coder",
+                                                        values="present").dropna()
+    long = pairs.stack().rename("value").reset_index()
+    long["unit"] = long["document"] + "#" + long["turn"].astype(str) + "#" + long["code"]
+    with tempfile.TemporaryDirectory() as d:
+        project = qual.import_qdpx(qual.export_qdpx(study.corpus, study.codebook, codings, Path(d) / "p.qdpx",
+                                                    participants=study.participants))
+    return {
+        "CodeAgreementResult": study.agreement(bootstrap=50), "Corpus": study.corpus,
+        "CohenKappaResult": qual.cohen_kappa(pairs["Coder A"], pairs["Coder B"]),
+        "FleissKappaResult": qual.fleiss_kappa(long[["unit", "coder", "value"]]),
+        "KrippendorffResult": qual.krippendorff_alpha(pairs.T.to_numpy()),
+        "PercentAgreementResult": qual.percent_agreement(pairs.T.to_numpy()),
+        "AccuracyResult": qual.autocode_accuracy(study.auto, a, turns), "AutocodeResult": study.auto,
+        "Dictionary": qual.compile_dictionary(study.codebook), "QualCodebook": study.codebook,
+        "CodeMatrix": qual.code_matrix(codings, turns), "Cooccurrence": qual.cooccurrence(codings, turns),
+        "Quotes": qual.exemplar_quotes(codings, study.corpus, codebook=study.codebook), "QdaProject": project,
+        "FocusGroupStudy": study,
+    }
+
+
+def test_every_qual_result_class_has_an_instance(qual_results):
+    assert QUAL_RESULT_CLASSES == sorted(qual_results)
+
+
+@pytest.mark.parametrize("name", QUAL_RESULT_CLASSES)
+def test_qual_results_are_frozen_and_show_themselves(qual_results, name):
+    res = qual_results[name]
+    cls = type(res)
+    assert dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen, name
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(res, dataclasses.fields(cls)[0].name, None)
+    assert isinstance(res.to_frame(), pd.DataFrame) and len(res.to_frame())
+    assert isinstance(res.summary(), str) and res.summary().strip()
+    html = res._repr_html_()
+    assert ("<table" in html or "<blockquote" in html) and "<script" not in html
+    assert not OLD_NAMES & set(res.to_frame().columns), f"{name}: old column names"

@@ -89,8 +89,8 @@ def sample_dir() -> Path:
 
     The sample belongs to the code that generated it (``cfresearch sample-data``), so the checkout wins.
 
-    >>> sorted(p.name for p in sample_dir().iterdir())[:1]
-    ['survey']
+    >>> "survey" in [p.name for p in sample_dir().iterdir()]
+    True
     """
     bundled = _CHECKOUT / "data" / "sample"
     return bundled if bundled.is_dir() else project_root() / "data" / "sample"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import io
+import textwrap
 from collections.abc import Sequence
 
 import matplotlib
@@ -210,7 +211,12 @@ def heatmap(matrix: pd.DataFrame, *, title: str | None = None, fmt: str = ".0f",
                 cbar_kws={"label": cbar_label} if cbar_label else None, ax=ax)
     ax.set_xlabel("")
     ax.set_ylabel("")
-    ax.tick_params(axis="x", rotation=0)
+    names = [str(c) for c in matrix.columns]
+    if matrix.shape[1] > 6 and max(map(len, names), default=0) > 6:  # many long labels: read them sideways
+        ax.set_xticks(ax.get_xticks(), names, rotation=55, ha="right", rotation_mode="anchor")
+    else:  # a few: wrapped on at most three lines under their columns
+        ax.set_xticks(ax.get_xticks(), [textwrap.fill(n, 12, max_lines=3, placeholder="…") for n in names],
+                      rotation=0)
     return _finish(fig, title, note, f"Heatmap of {matrix.shape[0]} rows ({', '.join(map(str, matrix.index[:8]))}) by "
                                      f"{matrix.shape[1]} columns ({', '.join(map(str, matrix.columns[:8]))})")
 

@@ -13,6 +13,7 @@ from pathlib import Path
 #: study folder under data/sample -> "module:function" writing that folder's files.
 GENERATORS: dict[str, str] = {
     "survey": "cfresearch.survey.sample:write_sample",
+    "focus_groups": "cfresearch.qual.sample:write_sample",
 }
 
 

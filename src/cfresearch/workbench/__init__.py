@@ -12,7 +12,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from .results import record, recorded
+from .results import record, recorded, run_folder
 
 _LAZY = {
     "discover": "studies", "find_study": "studies", "project_root": "studies", "Study": "studies",
@@ -21,7 +21,7 @@ _LAZY = {
     "refresh_stored_outputs": "stored_outputs",
 }
 
-__all__ = ["record", "recorded", *_LAZY]
+__all__ = ["record", "recorded", "run_folder", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

@@ -37,6 +37,17 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"record(): cannot store a {type(value).__name__}; record numbers, text, lists or dicts")
 
 
+def run_folder() -> Path | None:
+    """The folder of the run in progress (it becomes the run's folder under ``reports/``), for files that
+    belong with the run but must not go into the report, e.g. a pseudonym key; None in an interactive session.
+
+    >>> run_folder() is None or run_folder().is_dir()
+    True
+    """
+    target = os.environ.get(ENV_VAR)
+    return Path(target).parent if target else None
+
+
 def record(name: str, value: Any, *, label: str | None = None, fmt: str | None = None, headline: bool = False,
            interval: tuple[float, float] | None = None, level: float | None = None, change: float | None = None,
            change_from: str = "", p: float | None = None) -> Any:
