@@ -190,3 +190,57 @@ def test_printed_reports_keep_every_column(all_runs, browser):
             assert "".join(header.split()) in text, f"{path.parent.parent.name}: column {header!r} cut in print"
         assert "Central(K)" in text or path.parent.parent.name != "survey"  # the banner's last column
         page.close()
+
+
+def _focus_group_report(out: Path) -> Path:
+    (run,) = list((out / "focus_groups").iterdir())
+    return run / "report.html"
+
+
+def test_focus_group_report_names_no_participant(all_runs, browser):
+    """Participants appear under pseudonyms only: no name from the participants table in the report's text, the
+    key stays beside the report (not linked from it), and every quote is attributed by pseudonym."""
+    import re
+
+    import pandas as pd
+
+    out, _ = all_runs
+    path = _focus_group_report(out)
+    page, outside, errors, dialogs = open_page(browser, path)
+    text = page.inner_text("body")
+    people = pd.read_csv(ROOT / "data" / "sample" / "focus_groups" / "participants.csv")
+    named = [n for n in people["speaker"] if re.search(rf"(?<!\w){re.escape(n)}(?!\w)", text)]
+    assert named == [], f"names in the shared report: {named}"
+    captions = page.eval_on_selector_all(".cfr-quote figcaption", "els => els.map(e => e.innerText)")
+    assert captions and all(re.match(r"— G\d+-P\d\d ·", c) for c in captions), captions[:3]
+    assert (path.parent / "pseudonyms.csv").exists() and page.locator('a[href*="pseudonyms"]').count() == 0
+    assert "\u202e" not in path.read_text(encoding="utf-8")
+    assert outside == [] and errors == [] and dialogs == []
+
+
+def test_focus_group_quotes_read_right_to_left_and_markup_stays_text(tmp_path, browser):
+    """A transcript line carrying markup shows as text in the quotes; Persian quotes are laid out right to left,
+    English ones left to right. (Dictionary-only run: codings_path=None, so edited transcripts need no codings.)"""
+    src = ROOT / "data" / "sample" / "focus_groups"
+    folder = tmp_path / "transcripts"
+    shutil.copytree(src / "transcripts", folder)
+    fg1 = folder / "FG1.en.txt"
+    payload = f"<img src=x onerror=\"{XSS_FLAG}\"><script>{XSS_FLAG}</script>"
+    lines = fg1.read_text(encoding="utf-8").splitlines(keepends=True)
+    fg1.write_text("".join(ln.replace(": ", f": {payload} ", 1) if "] Helen:" not in ln and "]" in ln else ln
+                           for ln in lines), encoding="utf-8")
+    out = tmp_path / "reports"
+    r = subprocess.run(CLI + ["run", "focus_groups", "-q", "--out", str(out), "-p", f"transcripts_path={folder}",
+                              "-p", "codings_path=None"], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stdout + r.stderr
+    page, outside, errors, dialogs = open_page(browser, _focus_group_report(out))
+    assert page.evaluate("typeof window.__cfr_xss") == "undefined" and dialogs == [] and outside == []
+    assert page.locator("script").count() == 0
+    quotes = page.eval_on_selector_all(
+        ".cfr-quote blockquote", "els => els.map(e => [e.innerText, getComputedStyle(e).direction])")
+    assert any("<img src=x onerror" in q for q, _ in quotes), "the markup shows as text in a quote"
+    persian = [d for q, d in quotes if any("\u0600" <= ch <= "\u06ff" for ch in q[:20])]
+    latin = [d for q, d in quotes if q[:1].isascii() and q[:1].isalpha()]
+    assert persian and set(persian) == {"rtl"}, persian
+    assert latin and set(latin) == {"ltr"}
+    assert "No agreement: fewer than two coders." in page.inner_text("body")

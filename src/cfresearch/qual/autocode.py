@@ -415,7 +415,12 @@ def autocode(turns: pd.DataFrame, codebook: QualCodebook | None, *, unit: str = 
     >>> doc = "A: MÜŞTƏRİ XİDMƏTİ əla idi\\nB: می‌خواهم\\nC: hello"
     >>> turns = pd.DataFrame({"document": "d", "turn": [1, 2, 3], "text": ["MÜŞTƏRİ XİDMƏTİ əla idi", "می‌خواهم",
     ...                       "hello"], "char_start": [3, 30, 42], "language": ["az", "fa-IR", "und"]})
-    >>> res = autocode(turns, cb)
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:  # a turn with no dictionary is said out loud
+    ...     warnings.simplefilter("always")
+    ...     res = autocode(turns, cb)
+    >>> str(caught[0].message)
+    "autocode: no dictionary for language(s) 'und' (1 turns): those turns were not auto-coded"
     >>> res.hits[["turn", "code", "start", "end", "match"]]
        turn   code  start  end            match
     0     1  staff      3   18  MÜŞTƏRİ XİDMƏTİ
