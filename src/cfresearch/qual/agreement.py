@@ -505,8 +505,17 @@ def _reading(value: float, low: float = math.nan) -> str:
     return text
 
 
+class Coefficient(Result):
+    """An agreement result whose ``float()`` is its coefficient (``estimate``)."""
+
+    estimate: float
+
+    def __float__(self) -> float:
+        return float(self.estimate)
+
+
 @dataclass(frozen=True, eq=False)
-class KrippendorffResult(Result):
+class KrippendorffResult(Coefficient):
     """Krippendorff's alpha (see :func:`krippendorff_alpha`); ``float(result)`` is alpha.
 
     ``n_units``: units with 2 or more values (pairable); ``n_values``: the pairable values n;
@@ -528,9 +537,6 @@ class KrippendorffResult(Result):
     n_dropped: int = 0
     coincidence: pd.DataFrame | None = field(default=None, repr=False)
     replicates: np.ndarray | None = field(default=None, repr=False)
-
-    def __float__(self) -> float:
-        return float(self.estimate)
 
     def to_frame(self) -> pd.DataFrame:
         """One row: level, estimate, ci_low, ci_high, n_units, n_coders, n_values, observed, expected, bootstrap."""
@@ -639,7 +645,7 @@ def krippendorff_alpha(data, level: str = "nominal", *, bootstrap: int = 0, ci: 
 
 
 @dataclass(frozen=True, eq=False)
-class PercentAgreementResult(Result):
+class PercentAgreementResult(Coefficient):
     """Percent agreement (see :func:`percent_agreement`); ``float(result)`` is the mean pairwise agreement.
 
     ``estimate``: per unit, the share of its coder pairs that gave the same value, averaged over the units
@@ -651,9 +657,6 @@ class PercentAgreementResult(Result):
     n_units: int
     n_coders: int
     n_pairs: int
-
-    def __float__(self) -> float:
-        return float(self.estimate)
 
     def to_frame(self) -> pd.DataFrame:
         """One row: estimate, all_agree, n_units, n_coders, n_pairs."""
@@ -705,7 +708,7 @@ def percent_agreement(data) -> PercentAgreementResult:
 
 
 @dataclass(frozen=True, eq=False)
-class CohenKappaResult(Result):
+class CohenKappaResult(Coefficient):
     """Cohen's kappa for two coders (see :func:`cohen_kappa`); ``float(result)`` is kappa.
 
     ``se``: asymptotic standard error (Fleiss, Cohen & Everitt 1969), used for the interval; ``se0``: the
@@ -728,9 +731,6 @@ class CohenKappaResult(Result):
     coders: tuple = ("a", "b")
     n_dropped: int = 0
     table: pd.DataFrame | None = field(default=None, repr=False)
-
-    def __float__(self) -> float:
-        return float(self.estimate)
 
     def to_frame(self) -> pd.DataFrame:
         """One row: weights, estimate, se, ci_low, ci_high, se0, statistic, p, n, observed, expected."""
@@ -867,7 +867,7 @@ def cohen_kappa(data, coder_a=None, coder_b=None, *, weights: str | None = None,
 
 
 @dataclass(frozen=True, eq=False)
-class FleissKappaResult(Result):
+class FleissKappaResult(Coefficient):
     """Fleiss' kappa (see :func:`fleiss_kappa`); ``float(result)`` is kappa.
 
     ``se0``: Fleiss, Nee & Landis (1979) standard error under κ = 0, used for ``statistic`` (z) and ``p``;
@@ -888,9 +888,6 @@ class FleissKappaResult(Result):
     expected: float
     categories: pd.DataFrame = field(repr=False)
     ci: float = 0.95
-
-    def __float__(self) -> float:
-        return float(self.estimate)
 
     def to_frame(self) -> pd.DataFrame:
         """The overall row (category "(overall)") above one row per category: category, share, estimate, se,
@@ -1121,7 +1118,7 @@ def unit_codes(codings: pd.DataFrame, turns: pd.DataFrame, *, unit: str = "turn"
 
 
 @dataclass(frozen=True, eq=False)
-class CodeAgreementResult(Result):
+class CodeAgreementResult(Coefficient):
     """Agreement per code and overall (see :func:`code_agreement`); ``float(result)`` is the overall alpha.
 
     ``table``: one row per code, then the overall row (code ``"(overall)"``): code, units, coders,
@@ -1137,9 +1134,6 @@ class CodeAgreementResult(Result):
     coders: tuple
     ci: float = 0.95
     bootstrap: int = 0
-
-    def __float__(self) -> float:
-        return float(self.estimate)
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
