@@ -22,6 +22,7 @@ The raw file is only ever read.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -147,16 +148,20 @@ class RawTable:
     path: Path
     format: str
     first_row: int  # the number of the first data row in the file (2 for CSV/XLSX under a header, 1 for records)
+    lines: np.ndarray | None = None  # CSV: the line where each data row starts (multi-line fields counted)
 
     @property
     def rows(self) -> np.ndarray:
-        """The file's row number of every row of ``data``: line / sheet row for CSV and XLSX, record for
-        SAV and Parquet."""
+        """The file's row number of every row of ``data``: the line where the record starts for CSV (a comment
+        running over two lines moves the rows after it), the sheet row for XLSX, the record for SAV and
+        Parquet."""
+        if self.lines is not None:
+            return self.lines
         return np.arange(len(self.data), dtype=np.int64) + self.first_row
 
     def row_of(self, position: int) -> int:
         """The file's row number of the row at ``position`` (0-based) of ``data``."""
-        return int(position) + self.first_row
+        return int(self.rows[int(position)])
 
 
 def columns_of(path: str | Path, *, error: type[DataError] = DataError) -> list[str]:
@@ -169,7 +174,10 @@ def columns_of(path: str | Path, *, error: type[DataError] = DataError) -> list[
     fmt = file_format(path, error)
     try:
         if fmt == "CSV":
-            return [str(c) for c in pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns]
+            from cfresearch.delimited import read_delimited_text
+
+            text = read_delimited_text(path)
+            return [str(c) for c in pd.read_csv(io.StringIO(text.text), nrows=0, sep=text.delimiter).columns]
         if fmt == "XLSX":
             from openpyxl import load_workbook
 
@@ -189,14 +197,18 @@ def columns_of(path: str | Path, *, error: type[DataError] = DataError) -> list[
 
 
 def read_table(path: str | Path, text_columns: list[str] | None = None, *,
-               error: type[DataError] = DataError) -> RawTable:
+               error: type[DataError] = DataError, encoding: str | None = None,
+               allow_empty: bool = False) -> RawTable:
     """Read a data file as it is, by suffix (CSV, XLSX, SAV, Parquet), into a :class:`RawTable`.
 
-    In CSV only empty cells are missing (a comment reading "NA" stays text) and ``text_columns`` are read as
-    text (ids keep leading zeros); other columns are parsed as numbers where every cell is one and kept as
-    text otherwise, for validation to report. XLSX cells are read as objects. SAV is read with
-    ``user_missing=True`` and without applying value labels, so codes stay codes. A file that cannot be read
-    raises ``error`` (a :class:`DataError`) naming the file and the reader's complaint.
+    CSV is first decoded and checked by :func:`cfresearch.delimited.read_delimited_text`: the encoding (UTF-8,
+    UTF-8 or UTF-16 with a byte-order mark; another code page only when ``encoding`` names it), the delimiter
+    (comma, semicolon, tab or bar), every record's line, and no row lost to a stray quote or a ragged line. Only
+    empty cells are missing (a comment reading "NA" stays text) and ``text_columns`` are read as text (ids keep
+    leading zeros); other columns are parsed as numbers where every cell is one and kept as text otherwise, for
+    validation to report. XLSX cells are read as objects. SAV is read with ``user_missing=True`` and without
+    applying value labels, so codes stay codes. A file that cannot be read, or that has no data rows (unless
+    ``allow_empty``), raises ``error`` (a :class:`DataError`) naming the file, the line and what to do.
 
     >>> t = read_table(sample_path("survey", "responses.csv"))
     >>> t.format, t.row_of(0), len(t.data) > 1000
@@ -204,12 +216,21 @@ def read_table(path: str | Path, text_columns: list[str] | None = None, *,
     """
     path = Path(path)
     fmt = file_format(path, error)
+    lines = None
+    if fmt == "CSV":
+        from cfresearch.delimited import DelimitedTextError, read_delimited_text
+
+        try:
+            text = read_delimited_text(path, encoding=encoding)
+        except DelimitedTextError as exc:
+            raise error(f"{path}: {exc}", path=path, row=exc.line, column=exc.column) from None
+        lines = text.record_lines[1:]
     try:
         if fmt == "CSV":
-            header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
+            header = pd.read_csv(io.StringIO(text.text), nrows=0, sep=text.delimiter).columns
             dtype = {c: str for c in text_columns or () if c in header}
-            frame, first = pd.read_csv(path, dtype=dtype, keep_default_na=False, na_values=[""],
-                                       encoding="utf-8-sig"), 2
+            frame, first = pd.read_csv(io.StringIO(text.text), sep=text.delimiter, dtype=dtype,
+                                       keep_default_na=False, na_values=[""]), 2
         elif fmt == "XLSX":
             frame, first = pd.read_excel(path, dtype=object, engine="openpyxl"), 2
         elif fmt == "SAV":
@@ -219,6 +240,18 @@ def read_table(path: str | Path, text_columns: list[str] | None = None, *,
         else:
             frame, first = pd.read_parquet(path), 1
     except Exception as exc:  # each reader has its own error types; all mean "unreadable"
-        raise error(f"{path}: cannot read as {fmt} ({exc.__class__.__name__}: {exc})", path=path) from exc
-    return RawTable(frame.set_axis(pd.RangeIndex(len(frame)), axis=0), path, fmt, first)
+        raise error(f"{path}: cannot read as {fmt} ({exc.__class__.__name__}: {_short(exc)})", path=path) from exc
+    if lines is not None and len(lines) != len(frame):  # never lose a row silently
+        raise error(f"{path}: {len(lines):,} records in the file but {len(frame):,} parsed; the file's quoting or "
+                    "line endings are inconsistent", path=path)
+    if len(frame) == 0 and not allow_empty:
+        raise error(f"{path}: no data rows (only a header with {len(frame.columns)} columns); expected at least one "
+                    "row under the header", path=path, row=1)
+    return RawTable(frame.set_axis(pd.RangeIndex(len(frame)), axis=0), path, fmt, first, lines)
+
+
+def _short(exc: Exception, limit: int = 300) -> str:
+    """An exception's message on one line, cut to ``limit`` characters."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 

@@ -101,18 +101,20 @@ def test_every_format_loads_to_the_same_frame(raw, loaded, tmp_path):
         assert s.issues["problem"].tolist() == loaded.issues["problem"].tolist(), name
 
 
-def _bad_file(raw: pd.DataFrame, tmp_path: Path, *, duplicate: bool = True) -> Path:
-    """Ten sample rows (file lines 2..11) with one violation of every kind."""
+def _bad_file(raw: pd.DataFrame, tmp_path: Path, *, duplicate: bool = True, design: bool = True) -> Path:
+    """Ten sample rows (file lines 2..11) with one violation of every kind (``design``: also in the design
+    variables region, store_id and wave, which can never be blanked)."""
     d = raw.head(10).astype(str).copy()
     d.loc[0, "q_delivery"] = "6"  # line 2: outside 1..5
     d.loc[1, "csat"] = "abc"  # line 3: not a number
-    d.loc[2, "region"] = "9"  # line 4: not a code of region
+    if design:
+        d.loc[2, "region"] = "9"  # line 4: not a code of region (the strata)
+        d.loc[5, "store_id"] = ""  # line 7: required value missing (the clusters)
+        d.loc[8, "wave"] = "4"  # line 10: not a code of wave
     d.loc[3, "region"] = "  central "  # line 5: a label instead of a code: fine
     d.loc[4, "why_range"] = "2"  # line 6: stray value in a dichotomy
-    d.loc[5, "store_id"] = ""  # line 7: required value missing
     d.loc[6, "interview_date"] = "2025-13-45"  # line 8: not a date
     d.loc[7, "nps"] = "4.5"  # line 9: not a scale point
-    d.loc[8, "wave"] = "4"  # line 10: not a code of wave
     d.loc[9, "gender"] = "Robot"  # line 11: text that is no label
     if duplicate:
         d.loc[9, "respondent_id"] = d.loc[1, "respondent_id"]  # line 11 repeats line 3's id
@@ -148,32 +150,65 @@ def test_all_violations_reported_at_once_with_rows_and_columns(raw, tmp_path):
     assert p["nps"] == "not a scale point (0..10 in whole numbers)"
     assert p["gender"].startswith("not a code of gender (1=Female")
     assert issues.loc[issues["kind"].eq("duplicated id"), "action"].item() == "raise (cannot be blanked)"
+    design = issues[issues["column"].isin(["region", "store_id", "wave"])]
+    assert set(design["action"]) == {"raise (cannot be blanked)"}  # whatever on_invalid says
     msg = str(err.value)
     assert str(path) in msg and "10 problems" in msg
     assert msg.splitlines()[1].strip() == (
-        "row 11, column respondent_id: value 'R00002' — duplicated respondent id (first at row 3)")
+        "row 4, column region: value '9' — not a code of region (1=North, 2=South, 3=East, 4=West, 5=Central)")
+    assert "row 11, column respondent_id: value 'R00002' — duplicated respondent id (first at row 3)" in msg
+    assert "design variables (wave, region, store_id" in msg
     assert "row 2, column q_delivery: value '6' — outside 1..5" in msg
     assert _sha(path) == before  # the raw file is never modified
 
 
 def test_set_missing_blanks_offending_cells_and_counts_them(raw, tmp_path):
-    path = _bad_file(raw, tmp_path, duplicate=False)
+    path = _bad_file(raw, tmp_path, duplicate=False, design=False)
     before = _sha(path)
     s = load_survey(path, CODEBOOK, on_invalid="set_missing")
     d = s.data
-    assert s.n_set_missing == 8  # all but the required-missing store_id (already empty, left missing)
+    assert s.n_set_missing == 6
     assert np.isnan(d.loc[0, "q_delivery"]) and np.isnan(d.loc[1, "csat"]) and np.isnan(d.loc[7, "nps"])
-    assert pd.isna(d.loc[2, "region"]) and d.loc[3, "region"] == "Central" and pd.isna(d.loc[9, "gender"])
+    assert d.loc[3, "region"] == "Central" and pd.isna(d.loc[9, "gender"])
     assert np.isnan(d.loc[4, "why_range"]) and pd.isna(d.loc[6, "interview_date"])
-    assert d["wave"].dtype == "Int64" and pd.isna(d.loc[8, "wave"])  # a blanked wave: nullable integer
-    assert d["store_id"].dtype == np.float64 and np.isnan(d.loc[5, "store_id"])  # incomplete cluster: float
-    assert s.issues["action"].value_counts().to_dict() == {"set missing": 8, "left missing": 1}
+    assert s.issues["action"].value_counts().to_dict() == {"set missing": 6}
     summary = s.validation_summary().set_index("kind")
-    assert summary.loc["not a code", "problems"] == 3 and summary.loc["not a code", "set_missing"] == 3
-    assert summary.loc["not a code", "columns"] == "region, wave, gender"
-    assert summary.loc["required missing", "set_missing"] == 0
-    assert summary["problems"].sum() == len(s.issues) == 9
+    assert summary.loc["not a code", "problems"] == 1 and summary.loc["not a code", "columns"] == "gender"
+    assert summary["problems"].sum() == len(s.issues) == 6
     assert _sha(path) == before
+
+
+@pytest.mark.parametrize("column, value, kind", [("wave", "", "required missing"), ("wave", "7", "not a code"),
+                                                 ("store_id", "", "required missing"),
+                                                 ("region", "Atlantis", "not a code")])
+def test_a_bad_design_value_stops_the_load_whatever_on_invalid_says(raw, tmp_path, column, value, kind):
+    """A respondent without a valid wave, stratum or cluster cannot be placed in the design: the load stops
+    with the row and column instead of a later, unexplained crash (issue: one blank wave code stopped the report
+    with "boolean value of NA is ambiguous")."""
+    d = raw.head(20).astype(str).copy()
+    d.loc[12, column] = value
+    path = tmp_path / "design.csv"
+    d.to_csv(path, index=False)
+    with pytest.raises(SurveyDataError) as err:
+        load_survey(path, CODEBOOK, on_invalid="set_missing")
+    issue = err.value.issues.iloc[0]
+    assert (issue["row"], issue["column"], issue["kind"]) == (14, column, kind)
+    assert err.value.row == 14 and err.value.column == column
+
+
+def test_the_reported_wave_is_the_latest_or_one_that_exists(raw, tmp_path):
+    s = load_survey(CSV, CODEBOOK, on_invalid="set_missing")
+    assert s.reported_wave() == 3 and type(s.reported_wave()) is int and s.reported_wave(2) == 2
+    with pytest.raises(SurveyDataError, match=r"no respondents in wave 5 \(column wave\); the data have waves "
+                                              r"1 \(Wave 1 \(Q1 2025\)\)"):
+        s.reported_wave(5)
+
+
+def test_a_header_only_file_is_refused(raw, tmp_path):
+    path = tmp_path / "empty.csv"
+    raw.head(0).to_csv(path, index=False)
+    with pytest.raises(SurveyDataError, match="no data rows"):
+        load_survey(path, CODEBOOK)
 
 
 def test_raise_message_names_file_count_and_first_ten(raw, tmp_path):

@@ -27,7 +27,7 @@ as read and listed in ``Survey.extra_columns``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +79,26 @@ class Survey:
             "set_missing": g["_set"].sum().astype(int),
         }).reset_index()
         return out[cols]
+
+    def reported_wave(self, wave=None):
+        """The wave a report describes: ``wave`` when given (it must occur in the data), else the latest; None
+        for a survey without waves.
+
+        >>> load_survey(sample_path("survey", "responses.csv"), on_invalid="set_missing").reported_wave()
+        3
+        """
+        column = self.codebook.wave
+        if not column:
+            return None
+        present = pd.Series(self.data[column]).dropna().unique()
+        if wave is None:
+            return _plain(max(present))
+        if wave not in set(present.tolist()):
+            labels = self.codebook.labels(column)
+            have = ", ".join(f"{_plain(w)} ({labels.get(_plain(w), '')})".replace(" ()", "") for w in sorted(present))
+            raise SurveyDataError(f"{self.source}: no respondents in wave {wave!r} (column {column}); the data have "
+                                  f"waves {have}", path=self.source, column=column)
+        return wave
 
     def design(self) -> dict[str, str | None]:
         """The design's column names from the codebook: ``{"strata": ..., "clusters": ..., "weight": ...}``."""
@@ -259,7 +279,7 @@ def _finish(col: _Column, var: Variable, codebook: Codebook, blank: pd.Series) -
 
 
 def load_survey(data_path: str | Path, codebook_path: str | Path | None = None, *, on_invalid: str = "raise",
-                codebook: Codebook | None = None) -> Survey:
+                codebook: Codebook | None = None, encoding: str | None = None) -> Survey:
     """Load survey data and validate it against its codebook.
 
     Parameters
@@ -269,6 +289,8 @@ def load_survey(data_path: str | Path, codebook_path: str | Path | None = None, 
         data file is used, or for a ``.sav`` file a codebook drafted from the file's own metadata.
     on_invalid : ``"raise"`` (default) or ``"set_missing"`` (blank offending cells and go on).
     codebook : an already loaded :class:`Codebook` (instead of ``codebook_path``).
+    encoding : a CSV's encoding when it is neither UTF-8 nor marked by a byte-order mark (e.g. ``"cp1252"`` for
+        Excel on Windows); by default such a file is refused with the line of the first byte that is not UTF-8.
 
     Returns a :class:`Survey`. Row numbers in ``issues`` are as the user finds them in the file: CSV/XLSX line
     numbers counting the header (index + 2), SAV/Parquet record numbers (index + 1).
@@ -284,18 +306,22 @@ def load_survey(data_path: str | Path, codebook_path: str | Path | None = None, 
     data_path = Path(data_path)
     file_format(data_path, SurveyDataError)
     cb = _resolve_codebook(data_path, codebook_path, codebook)
-    table = read_table(data_path, text_columns=cb.of_type("id", "pii", "open", "date"), error=SurveyDataError)
+    table = read_table(data_path, text_columns=cb.of_type("id", "pii", "open", "date"), error=SurveyDataError,
+                       encoding=encoding)
     raw, rows = table.data, table.rows
     present = [n for n in cb.variables if n in raw.columns]
     if not present:
         raise SurveyDataError(f"{data_path}: the codebook {cb.source or ''} does not match this data: none of its "
                               f"{len(cb.variables)} variables is a column (columns are {list(raw.columns)[:12]})",
                               path=data_path)
-    checked = {name: _check_column(raw[name], cb.variables[name], rows, cb) for name in present}
+    design = [c for c in (cb.wave, cb.strata, cb.clusters) if c]
+    checked = {name: _check_column(raw[name], replace(cb.variables[name], required=True) if name in design
+                                   else cb.variables[name], rows, cb) for name in present}
     issues = _issues_table(raw, rows, cb, checked, absent=[n for n in cb.variables if n not in raw.columns])
-    fatal = _decide_actions(issues, on_invalid)
+    fatal = _decide_actions(issues, on_invalid, design)
     if fatal or (on_invalid == "raise" and len(issues)):
-        hint = ("Duplicated ids and missing columns must be fixed in the data or the codebook." if fatal else
+        hint = (f"Duplicated ids, missing columns and invalid values of the design variables ({', '.join(design)}: "
+                "waves, strata, clusters) cannot be blanked: fix them in the data or the codebook." if fatal else
                 "Fix the data, or load with on_invalid='set_missing' to blank the offending cells.")
         raise SurveyDataError.from_issues(data_path, issues, hint=hint)
     data, n_blank = _converted(raw, cb, checked)
@@ -324,9 +350,11 @@ def _issues_table(raw: pd.DataFrame, rows: np.ndarray, cb: Codebook, checked: di
             .drop(columns="_c").reset_index(drop=True))
 
 
-def _decide_actions(issues: pd.DataFrame, on_invalid: str) -> bool:
-    """Fill the ``action`` column in place; True when some problem cannot be fixed by blanking a cell."""
-    fatal = issues["kind"].isin(_FATAL)
+def _decide_actions(issues: pd.DataFrame, on_invalid: str, design: list[str] = ()) -> bool:
+    """Fill the ``action`` column in place; True when some problem cannot be fixed by blanking a cell (a
+    duplicated id, a missing column, or any problem in a design variable: a respondent without a valid wave,
+    stratum or cluster cannot be placed in the design)."""
+    fatal = issues["kind"].isin(_FATAL) | issues["column"].isin(list(design))
     fixable = ~fatal & issues["kind"].ne("required missing")
     issues["action"] = "raise" if on_invalid == "raise" else np.where(fixable, "set missing", "left missing")
     issues.loc[fatal, "action"] = "raise (cannot be blanked)"
@@ -413,3 +441,8 @@ def load_targets(path: str | Path, codebook: Codebook | None = None) -> dict[str
     if errors:
         raise SurveyDataError(f"{path}: invalid targets:\n  " + "\n  ".join(errors), path=path)
     return out
+
+
+def _plain(value):
+    """A numpy scalar as a plain Python value (for messages and results: 3, not np.int64(3))."""
+    return value.item() if hasattr(value, "item") else value
