@@ -15,6 +15,7 @@ import traceback
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+_MESSAGE_LIMIT = 300  # characters of an error shown on the terminal (cron mail); --verbose shows it whole
 
 
 def _paths(args: argparse.Namespace) -> tuple[Path, Path, Path]:
@@ -23,6 +24,10 @@ def _paths(args: argparse.Namespace) -> tuple[Path, Path, Path]:
     root = project_root()
     notebooks = Path(args.notebooks).resolve() if getattr(args, "notebooks", None) else notebooks_dir(root)
     reports = Path(args.out).resolve() if getattr(args, "out", None) else reports_dir(root)
+    if reports.exists() and not reports.is_dir():
+        from .workbench.errors import ParameterError
+
+        raise ParameterError(f"--out {args.out}: that is a file; give a folder for the reports (created if missing)")
     return root, notebooks, reports
 
 
@@ -230,6 +235,11 @@ def main(argv: list[str] | None = None) -> int:
             msg = str(exc).strip() or exc.__class__.__name__
         else:
             msg = f"unexpected {exc.__class__.__name__}: {exc} (rerun with --verbose for the traceback)"
+        from .data import plain_reprs
+
+        msg = plain_reprs(msg)
+        if not args.verbose and len(msg) > _MESSAGE_LIMIT:
+            msg = msg[:_MESSAGE_LIMIT - 1].rstrip() + "… (--verbose shows all of it)"
         print(f"cfresearch: error: {msg}", file=sys.stderr)
         return code
 

@@ -23,6 +23,7 @@ The raw file is only ever read.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -255,3 +256,15 @@ def _short(exc: Exception, limit: int = 300) -> str:
     text = " ".join(str(exc).split())
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
+
+_NUMPY_REPR = re.compile(r"np\.(?:u?int\d*|float\d*|bool_?|str_|datetime64|timedelta64)\(((?:[^()]|\([^()]*\))*)\)")
+
+
+def plain_reprs(text: str) -> str:
+    """A message with numpy scalar reprs made plain (``np.int64(3)`` → ``3``, ``np.str_('a')`` → ``'a'``), for
+    text a person reads (the terminal, a report); numpy 2 writes scalars inside containers that way.
+
+    >>> plain_reprs("waves [np.int64(1), np.int64(2)], label np.str_('North'), share np.float64(0.25)")
+    "waves [1, 2], label 'North', share 0.25"
+    """
+    return _NUMPY_REPR.sub(lambda m: m.group(1), str(text))

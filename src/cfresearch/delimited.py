@@ -114,7 +114,7 @@ def _records(text: str, delimiter: str) -> tuple[np.ndarray, np.ndarray, np.ndar
         raise DelimitedTextError(f"line {opened}: a quote (\") opened on this line is never closed, so the rest of "
                                  f"the file ({rest} lines) would be one field. Close or remove the stray quote "
                                  f"({exc}).", line=opened, column="quoting") from None
-    if first and last[-1] > first[-1] and _open_at_end("\n".join(text.split("\n")[first[-1] - 1:]), delimiter):
+    if first and _open_at_end("\n".join(text.split("\n")[first[-1] - 1:]), delimiter):
         opened = first[-1]
         raise DelimitedTextError(f"line {opened}: a quote (\") opened on this line is never closed, so the rest of "
                                  f"the file ({last[-1] - opened} lines) would be one field. Close or remove the stray "

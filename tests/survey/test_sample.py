@@ -68,8 +68,8 @@ def test_cli_sample_data_writes_all_studies(tmp_path, capsys):
 
 
 def test_sizes_and_design(raw):
-    total = sum(p.stat().st_size for p in SAMPLE.parent.rglob("*") if p.is_file())
-    assert total < 2_000_000
+    total = sum(p.stat().st_size for p in SAMPLE.rglob("*") if p.is_file())  # this study's sample only
+    assert total < 1_000_000
     assert len(raw) == 2100 and raw["wave"].value_counts().to_dict() == {1: 700, 2: 700, 3: 700}
     assert raw["respondent_id"].is_unique and raw["email"].is_unique
     assert raw["email"].str.fullmatch(r"customer\d+@example\.com").all()

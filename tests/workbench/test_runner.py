@@ -28,7 +28,8 @@ def test_successful_run_writes_report_results_and_manifest(project):
     assert out.status == "ok", out.message
     run = out.path
     assert run.parent == project / "reports" / "demo"
-    assert {p.name for p in run.iterdir()} == {"report.html", "executed.ipynb", "results.json", "manifest.json"}
+    assert {p.name for p in run.iterdir()} == {"report.html", "executed.ipynb", "results.json", "manifest.json",
+                                             "kernel.log"}
     results = json.loads((run / "results.json").read_text())
     assert results["rows"]["value"] == 2
     assert results["scaled"] == {"value": 7.5, "label": "Scaled", "display": "7.50", "headline": True}
@@ -131,12 +132,30 @@ def test_independent_studies_run_in_parallel(project):
     assert {r["study"] for r in list_runs(project / "reports")} == {"demo", "other"}
 
 
-def test_stale_staging_folders_are_cleaned(project):
-    stale = project / "reports" / ".tmp" / "old-run"
-    stale.mkdir(parents=True)
-    os.utime(stale, (0, 0))
-    execution.clean_staging(project / "reports")
-    assert not stale.exists()
+def test_staging_folders_of_dead_runs_are_cleaned_and_live_ones_kept(project):
+    """A run holds a claim (flock) on its staging folder; the next run removes folders whose claim is free
+    (the run was interrupted or killed) and keeps those of runs still working, whatever their age."""
+    import subprocess
+    import sys
+
+    tmp = project / "reports" / ".tmp"
+    dead, live, unclaimed = tmp / "dead-run", tmp / "live-run", tmp / "old-run"
+    for d in (dead, live, unclaimed):
+        d.mkdir(parents=True)
+    (tmp / "dead-run.lock").write_text("")  # its process is gone: nobody holds the lock
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, sys, time; f = open(sys.argv[1], 'w'); fcntl.flock(f, fcntl.LOCK_EX); print('held', "
+        "flush=True); time.sleep(60)"), str(tmp / "live-run.lock")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        os.utime(unclaimed, (0, 0))
+        removed = execution.clean_staging(project / "reports")
+        assert sorted(removed) == ["dead-run", "old-run"]
+        assert live.exists() and not dead.exists() and not unclaimed.exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert execution.clean_staging(project / "reports") == ["live-run"]
 
 
 def test_multi_line_errors_keep_their_first_detail_on_the_summary_line():

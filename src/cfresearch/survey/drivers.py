@@ -336,7 +336,7 @@ def key_drivers(data: pd.DataFrame, outcome: str, drivers: Sequence[str] | Mappi
     p, n = len(names), int(keep.sum())
     if n < p + 2:
         raise ValueError(f"{where}: {n} complete rows for {p} drivers; need at least {p + 2} (listwise deletion "
-                         f"dropped {n_dropped})")
+                         f"dropped {n_dropped}){_emptiest(data, [outcome, *names])}")
     rxx, rxy = _driver_correlations(values, w, outcome, names, where)
     importance, johnson = _decompose(rxx, rxy, method)
     beta = np.linalg.solve(rxx, rxy)
@@ -563,3 +563,14 @@ def importance_performance(importance: pd.Series | DriverResult, performance: pd
     frame = frame.reset_index(drop=True)
     frame.attrs.update(importance_cut=imp_cut, performance_cut=perf_cut)
     return frame
+
+
+def _emptiest(data: pd.DataFrame, columns: list[str]) -> str:
+    """Which columns empty the listwise sample: those with no answer at all, else the three with the most
+    missing answers (for the error message)."""
+    missing = data[columns].isna().mean()
+    empty = [c for c in columns if missing[c] == 1.0]
+    if empty:
+        return f". No answer at all in {', '.join(map(repr, empty))}: leave {'it' if len(empty) == 1 else 'them'} out"
+    worst = missing.sort_values(ascending=False).head(3)
+    return ". Most missing: " + ", ".join(f"{c!r} ({v:.0%})" for c, v in worst.items())

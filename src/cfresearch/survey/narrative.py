@@ -13,7 +13,7 @@ __all__ = ["base_note", "introduction"]
 
 
 def introduction(*, level: float, wave_label: str | None, pooled: bool, n: int, n_waves: int,
-                 weighted: bool = True) -> Markdown:
+                 weighted: bool = True, zeroed: list[str] | None = None) -> Markdown:
     """The report's opening paragraph: what the figures are, at what level, for which respondents.
 
     >>> text = introduction(level=0.9, wave_label="Wave 3", pooled=False, n=2100, n_waves=3)
@@ -23,6 +23,10 @@ def introduction(*, level: float, wave_label: str | None, pooled: bool, n: int, 
     weights = "**weighted to the population**" if weighted else "**unweighted**"
     text = (f"Figures are {weights} and come with **{percent(level)} intervals**; differences called "
             f"*significant* passed a design-based test at the {percent(level)} level. ")
+    if zeroed:
+        text = (f"**Warning: the targets give a share of 0 to {', '.join(map(escape, zeroed))}, so those "
+                "respondents are weighted to zero and count in no weighted figure. Check the targets file.** "
+                + text)
     if wave_label is None:
         return Markdown(text + f"The survey has {n:,} respondents.")
     text += f"The tracker has {n:,} respondents in {n_waves} waves; "

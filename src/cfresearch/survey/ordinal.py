@@ -338,7 +338,9 @@ def _prepare(data: pd.DataFrame, outcome: str, predictors: list, order, w: np.nd
         raise ValueError(f"{where}: outcome {outcome!r} has {used.size} distinct value(s) in the {keep.sum()} "
                          "complete rows; need at least 2 ordered levels")
     if exog.shape[0] <= exog.shape[1] + used.size - 1:
-        raise ValueError(f"{where}: {exog.shape[0]} complete rows for {exog.shape[1] + used.size - 1} parameters")
+        empty = [p for p in predictors if data[p].isna().all()]
+        raise ValueError(f"{where}: {exog.shape[0]} complete rows for {exog.shape[1] + used.size - 1} parameters"
+                         + (f"; no answer at all in {', '.join(map(repr, empty))}" if empty else ""))
     flat = [t for t, s in zip(terms.names, exog.std(axis=0)) if not s > 0]
     if flat:
         raise ValueError(f"{where}: predictor term(s) {flat} are constant over the complete rows; expected variation")

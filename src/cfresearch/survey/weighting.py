@@ -205,16 +205,38 @@ class RakeResult(Result):
         }
         return pd.DataFrame({"value": pd.Series(rows, dtype=object)}).rename_axis("statistic")
 
+    @property
+    def zeroed(self) -> pd.DataFrame:
+        """Categories present in the sample whose target share is 0: their respondents get weight 0 and drop
+        out of every weighted figure (variable, category, n). Usually a mistake in the targets file."""
+        m = self.margins
+        hit = m[(m["target"] == 0) & (m["n"] > 0)]
+        keep = [c for c in ("variable", "category", "n") if c in hit.columns]
+        return hit[keep].drop_duplicates(["variable", "category"]).reset_index(drop=True)
+
+    @property
+    def zeroed_categories(self) -> list[str]:
+        """:attr:`zeroed` as text: ``"region = Central (112 respondents)"``, one per category."""
+        return [f"{r.variable} = {r.category} ({r.n:,} respondent{'s' * (r.n != 1)})"
+                for r in self.zeroed.itertuples()]
+
     def summary(self) -> str:
-        """A short plain-text account: method, convergence, design effect, effective base, weight range."""
+        """A short plain-text account: method, convergence, design effect, effective base, weight range, and a
+        warning for respondents weighted to zero by a target share of 0."""
         state = (f"converged in {self.iterations} iteration(s)" if self.converged else
                  f"did NOT converge after {self.iterations} iteration(s)")
         worst = "" if self.worst_margin is None else f" ({self.worst_margin[0]} = {self.worst_margin[1]})"
-        return (f"{self.method.capitalize()} on {', '.join(self.variables)}: {state}; largest deviation from a "
+        text = (f"{self.method.capitalize()} on {', '.join(self.variables)}: {state}; largest deviation from a "
                 f"target share {self.max_deviation:.1e}{worst}.\n"
                 f"n = {self._stats['n']:,}; Kish design effect {self.deff:.2f}, effective base "
                 f"{self.effective_n:,.0f} (efficiency {self.efficiency:.0%}); weights {self.min_weight:.3g} to "
                 f"{self.max_weight:.3g} (ratio {self.weight_ratio:.3g}).")
+        zeroed = self.zeroed
+        if len(zeroed):
+            listed = ", ".join(f"{r.variable} = {r.category} ({r.n:,})" for r in zeroed.itertuples())
+            text += (f"\nWARNING: {int(zeroed['n'].sum()):,} respondent(s) weighted to 0 because their category "
+                     f"has a target share of 0: {listed}. They count in no weighted figure; check the targets.")
+        return text
 
     def restrict(self, index: pd.Index) -> RakeResult:
         """The raking of the rows in ``index`` only (a subset of the rows raked), for the design of a subset

@@ -14,7 +14,6 @@ import json
 import logging
 import multiprocessing
 import os
-import shutil
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -35,8 +34,10 @@ from .records import (
     now_utc,
     publish,
     read_manifest,
+    remove_abandoned_stages,
     reports_lock,
     run_fingerprint,
+    staging_claim,
     staging_dir,
     versions,
     write_json_atomic,
@@ -47,11 +48,13 @@ from .studies import Study
 KERNEL = "python3"
 
 
-def _ipc_kernel_manager(folder: str):
-    """A kernel manager on IPC sockets in a private temporary folder, instead of loopback TCP ports.
+def _ipc_kernel_manager(folder: str, log: Path | None = None):
+    """A kernel manager on IPC sockets in a private temporary folder, instead of loopback TCP ports, whose
+    kernel writes its own stdout and stderr to ``log`` (the run's ``kernel.log``), never to the terminal.
 
-    This avoids the port race of parallel runs (papermill#511, ipython#12372) and ipykernel's
-    "running over TCP without encryption" warning on every scheduled run.
+    IPC avoids the port race of parallel runs (papermill#511, ipython#12372) and ipykernel's "running over TCP
+    without encryption" warning on every scheduled run; the log keeps ipykernel's own noise (a KeyboardInterrupt
+    caught on Ctrl-C, a ZMQError traceback when the kernel is stopped mid-message) out of cron's mail.
     """
     from jupyter_client.manager import AsyncKernelManager
 
@@ -60,6 +63,14 @@ def _ipc_kernel_manager(folder: str):
             kwargs.setdefault("transport", "ipc")
             kwargs.setdefault("ip", os.path.join(folder, "kernel"))
             super().__init__(**kwargs)
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            if log is None:
+                return await super()._async_launch_kernel(kernel_cmd, **kw)
+            with open(log, "ab") as handle:  # the kernel process keeps its own copy of the descriptor
+                kw.setdefault("stdout", handle)
+                kw.setdefault("stderr", handle)
+                return await super()._async_launch_kernel(kernel_cmd, **kw)
 
     return IPCKernelManager
 
@@ -105,8 +116,21 @@ def _resolve_inputs(study: Study, values: dict[str, Any], given: set[str], cwd: 
             )
         if path.is_file() and not os.access(path, os.R_OK):
             raise InputFileError(f"{study.name}: cannot read {path} (parameter {name}); check its permissions")
+        expected = _default_kind(study, name, param.default)
+        if expected and expected != ("folder" if path.is_dir() else "file"):
+            raise InputFileError(
+                f"{study.name}: {value} is a {'folder' if path.is_dir() else 'file'} (parameter {name}); expected "
+                f"a {expected}, like the default {param.default}")
         paths[name] = path
     return paths
+
+
+def _default_kind(study: Study, name: str, default: Any) -> str:
+    """"file" or "folder": what a path parameter's default is on disk ("" when it has no default there)."""
+    if not isinstance(default, str) or not default:
+        return ""
+    path = (study.notebook.parent / default).resolve()
+    return "folder" if path.is_dir() else "file" if path.is_file() else ""
 
 
 def plan_run(study: Study, root: Path, *, from_file: dict[str, Any] | None = None,
@@ -136,10 +160,16 @@ def plan_run(study: Study, root: Path, *, from_file: dict[str, Any] | None = Non
     return RunPlan(study, root, inject, effective, shown_given, hashes, fingerprint)
 
 
-def _first_lines(error: str, keep: int = 2) -> str:
-    """A multi-line error message on one line: its first ``keep`` lines and how many more there are."""
-    lines = [ln.strip() for ln in error.strip().splitlines() if ln.strip()]
+def _first_lines(error: str, keep: int = 2, limit: int = 300) -> str:
+    """A multi-line error message on one line for the terminal: its first ``keep`` lines, cut to about ``limit``
+    characters, and how many more lines there are (the whole error is in the executed notebook and the
+    manifest)."""
+    from cfresearch.data import plain_reprs
+
+    lines = [ln.strip() for ln in plain_reprs(error).strip().splitlines() if ln.strip()]
     text = " ".join(lines[:keep])
+    if len(text) > limit:
+        text = text[:limit - 1].rstrip() + "…"
     return text + (f" … ({len(lines) - keep} more line(s) in the executed notebook)" if len(lines) > keep else "")
 
 
@@ -173,17 +203,18 @@ def execute(plan: RunPlan, reports: Path, *, force: bool = False, progress: bool
     started = now_utc()
     run_id = new_run_id(started)
     stage = staging_dir(reports, run_id)
-    t0 = time.perf_counter()
-    error = _run_notebook(plan.study, stage, plan.inject, progress, timeout)
-    manifest = _manifest(plan, run_id, started, STATUS_FAILED if error else STATUS_OK)
-    if not error:
-        error = _render(stage, manifest, t0)
-    _finish_manifest(stage, manifest, error, t0)
-    with reports_lock(reports):
-        final = publish(stage, reports, plan.study.name, run_id)
-        from .index import build_index
+    with staging_claim(stage):
+        t0 = time.perf_counter()
+        error = _run_notebook(plan.study, stage, plan.inject, progress, timeout)
+        manifest = _manifest(plan, run_id, started, STATUS_FAILED if error else STATUS_OK)
+        if not error:
+            error = _render(stage, manifest, t0)
+        _finish_manifest(stage, manifest, error, t0)
+        with reports_lock(reports):
+            final = publish(stage, reports, plan.study.name, run_id)
+            from .index import build_index
 
-        build_index(reports)
+            build_index(reports)
     return _outcome(plan, final, run_id, manifest, error)
 
 
@@ -211,6 +242,18 @@ for _name in ("papermill", "papermill.translators"):  # a filter holds for its o
     logging.getLogger(_name).addFilter(_KnownParameters())
 
 
+class _ReportedInTheResult(logging.Filter):
+    """nbclient logs a cell timeout on the ``traitlets`` logger before raising it; the run's result line
+    already says which cell timed out and after how long, so the log line would only repeat it on stderr."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Timeout waiting for execute reply")
+
+
+for _name in ("traitlets", "papermill"):
+    logging.getLogger(_name).addFilter(_ReportedInTheResult())
+
+
 def _run_notebook(study: Study, stage: Path, parameters: dict, progress, timeout: int | None) -> str:
     """Execute the notebook into ``stage/executed.ipynb`` with papermill; the error line, or "" on success.
 
@@ -231,7 +274,8 @@ def _run_notebook(study: Study, stage: Path, parameters: dict, progress, timeout
                         str(study.notebook), str(stage / "executed.ipynb"), parameters=parameters,
                         kernel_name=KERNEL, language="python", progress_bar=progress, log_output=False,
                         cwd=str(study.notebook.parent), execution_timeout=timeout,
-                        request_save_on_cell_execute=True, kernel_manager_class=_ipc_kernel_manager(kernel_dir),
+                        request_save_on_cell_execute=True,
+                        kernel_manager_class=_ipc_kernel_manager(kernel_dir, stage / "kernel.log"),
                     )
                 return ""
             except Exception as exc:
@@ -338,15 +382,10 @@ def run_plans(plans: list[RunPlan], reports: Path, *, jobs: int = 1, force: bool
         return list(pool.map(_worker, args))
 
 
-def clean_staging(reports: Path, older_than_s: float = 24 * 3600) -> None:
-    """Remove staging folders left by runs that were killed (older than a day)."""
-    tmp = reports / ".tmp"
-    if not tmp.is_dir():
-        return
-    cutoff = time.time() - older_than_s
-    for d in tmp.iterdir():
-        if d.is_dir() and d.stat().st_mtime < cutoff:
-            shutil.rmtree(d, ignore_errors=True)
+def clean_staging(reports: Path) -> list[str]:
+    """Remove the staging folders that interrupted or killed runs left behind (a run still working keeps its
+    own); see :func:`cfresearch.workbench.records.remove_abandoned_stages`."""
+    return remove_abandoned_stages(reports)
 
 
 __all__ = ["RunPlan", "RunOutcome", "plan_run", "execute", "run_plans", "clean_staging", "Parameter"]

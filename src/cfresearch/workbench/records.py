@@ -15,8 +15,10 @@ import json
 import os
 import platform
 import secrets
+import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from importlib import metadata
@@ -157,6 +159,46 @@ def staging_dir(reports: Path, run_id: str) -> Path:
     tmp = reports / ".tmp" / run_id
     tmp.mkdir(parents=True, exist_ok=False)
     return tmp
+
+
+@contextlib.contextmanager
+def staging_claim(stage: Path) -> Iterator[None]:
+    """Hold ``<stage>.lock`` (an exclusive ``flock``) while a run works in ``stage``: the operating system
+    releases it when the process ends, however it ends, so :func:`remove_abandoned_stages` can tell a folder
+    of a run still going from one left by a run that was interrupted or killed."""
+    lock = stage.parent / f"{stage.name}.lock"
+    with open(lock, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        try:
+            yield
+        finally:
+            lock.unlink(missing_ok=True)
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def remove_abandoned_stages(reports: Path, grace_s: float = 60.0) -> list[str]:
+    """Remove the staging folders of runs that are no longer running (their claim is free), and return their
+    names. A folder without a claim file is left ``grace_s`` seconds, in case its run is just starting."""
+    tmp = reports / ".tmp"
+    if not tmp.is_dir():
+        return []
+    removed = []
+    for d in (p for p in tmp.iterdir() if p.is_dir()):
+        lock = tmp / f"{d.name}.lock"
+        if not lock.exists():
+            if time.time() - d.stat().st_mtime > grace_s:
+                shutil.rmtree(d, ignore_errors=True)
+                removed.append(d.name)
+            continue
+        with open(lock, "a") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a run is working here
+            shutil.rmtree(d, ignore_errors=True)
+            lock.unlink(missing_ok=True)
+            removed.append(d.name)
+    return removed
 
 
 def publish(staged: Path, reports: Path, study: str, run_id: str) -> Path:

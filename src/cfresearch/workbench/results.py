@@ -69,8 +69,8 @@ def record(name: str, value: Any, *, label: str | None = None, fmt: str | None =
         raise ValueError("record(): the name must be a non-empty string")
     plain = _plain(value)
     numeric = isinstance(plain, (int, float)) and not isinstance(plain, bool)
-    item = {"value": plain, "label": label or name, "display": format(plain, fmt) if fmt and numeric else plain,
-            "headline": headline}
+    shown = "n/a" if plain is None else format(plain, fmt) if fmt and numeric else plain  # never "None" or "nan"
+    item = {"value": plain, "label": label or name, "display": shown, "headline": headline}
     spec = (fmt or ".1f").lstrip("+")
     if interval is not None:
         lo, hi = (_plain(v) for v in interval)
