@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.cfresearch-installed
 JOBS   ?= 2
 
-.PHONY: help setup report test bench lab sample-data notebooks browser lint clean screenshots
+.PHONY: help setup report test bench lab sample-data notebooks browser java lint clean screenshots
 
 help:
 	@echo "make report       run every study on the sample data, write reports/index.html"
@@ -18,14 +18,15 @@ help:
 
 setup: $(STAMP)
 
-# uv (from PyPI) installs the stack in seconds; plain pip is the fallback.
+# uv (from PyPI) installs the stack in seconds; plain pip is the fallback. The spark extra (PySpark, Ibis'
+# PySpark backend) is for the engine-equality test of the profitability ledger; it needs Java (`make java`).
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install -q --disable-pip-version-check uv >/dev/null 2>&1 || true
 	@if [ -x $(BIN)/uv ]; then \
-		$(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev]'; \
+		$(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev,spark]'; \
 	else \
-		$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'; \
+		$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev,spark]'; \
 	fi
 	@touch $(STAMP)
 
@@ -39,7 +40,15 @@ browser:
 		echo "installing Debian's chromium for the end-to-end test"; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-test: setup browser
+# A Java runtime for PySpark in local mode (the ledger's Spark test), from Debian's packages like chromium.
+java:
+	@command -v java >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		echo "installing Debian's openjdk-17-jre-headless for the Spark test"; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+			openjdk-17-jre-headless >/dev/null; }
+
+test: setup browser java
 	$(BIN)/python -m pytest
 
 bench: setup

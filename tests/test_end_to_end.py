@@ -174,6 +174,7 @@ def test_reports_read_on_a_phone_and_a_desktop(all_runs, browser, width):
 def test_printed_reports_keep_every_column(all_runs, browser):
     """Printed to A4 (Chromium's print to PDF), every table's last column is on paper."""
     import io
+    import unicodedata
 
     from pypdf import PdfReader
 
@@ -185,7 +186,8 @@ def test_printed_reports_keep_every_column(all_runs, browser):
             "table", "ts => ts.map(t => { const h = t.querySelectorAll('thead tr:last-child th');"
                      " return h.length ? h[h.length - 1].innerText : ''; })")
         pdf = PdfReader(io.BytesIO(page.pdf(format="A4", print_background=True)))
-        text = "".join("".join(p.extract_text().split()) for p in pdf.pages)
+        # NFKC: the PDF's text has the fonts' ligatures (ﬁ in "proﬁt") as single characters
+        text = unicodedata.normalize("NFKC", "".join("".join(p.extract_text().split()) for p in pdf.pages))
         for header in (h for h in last if h.strip()):
             assert "".join(header.split()) in text, f"{path.parent.parent.name}: column {header!r} cut in print"
         assert "Central(K)" in text or path.parent.parent.name != "survey"  # the banner's last column
@@ -244,3 +246,25 @@ def test_focus_group_quotes_read_right_to_left_and_markup_stays_text(tmp_path, b
     assert persian and set(persian) == {"rtl"}, persian
     assert latin and set(latin) == {"ltr"}
     assert "No agreement: fewer than two coders." in page.inner_text("body")
+
+
+def test_profitability_report_leads_with_findings_and_names_no_customer(all_runs, browser):
+    """A manager reads the key findings first, in words and units (the sample's known figures); charts carry alt
+    text that says what they show; no customer id of the ledger reaches the shared report."""
+    import pandas as pd
+
+    out, _ = all_runs
+    (run,) = list((out / "profitability").iterdir())
+    page, outside, errors, dialogs = open_page(browser, run / "report.html")
+    findings = page.inner_text(".cfr-findings")
+    assert "Net profit after cost to serve (GBP): 103,856" in findings
+    assert "(peak of the whale curve): 154%" in findings
+    assert "change in orders it needs to pay: +41%" in findings
+    text = page.inner_text("body")
+    ids = pd.read_csv(ROOT / "data" / "sample" / "profitability" / "customers.csv", dtype=str)["customer_id"]
+    assert not [i for i in ids if i in text], "customer ids in the shared report"
+    alts = page.eval_on_selector_all("img", "els => els.map(e => e.alt)")
+    assert len(alts) >= 6 and all(alts), alts
+    assert any("peaks at 154% of total profit" in a for a in alts)
+    assert page.locator("text=Traceback").count() == 0
+    assert outside == [] and errors == [] and dialogs == []

@@ -27,6 +27,7 @@ import cfresearch.data
 import cfresearch.paths
 import cfresearch.plots
 import cfresearch.privacy
+import cfresearch.profit as profit
 import cfresearch.qual as qual
 import cfresearch.survey as survey
 import cfresearch.tables
@@ -34,8 +35,10 @@ import cfresearch.workbench as workbench
 from cfresearch.results import Result
 
 QUAL_MODULES = [importlib.import_module(f"cfresearch.qual.{m.name}") for m in pkgutil.iter_modules(qual.__path__)]
-MODULES = [survey, *QUAL_MODULES, cfresearch.categories, cfresearch.checks, cfresearch.data, cfresearch.paths,
-           cfresearch.plots, cfresearch.privacy, cfresearch.tables, workbench]
+PROFIT_MODULES = [importlib.import_module(f"cfresearch.profit.{m.name}")
+                  for m in pkgutil.iter_modules(profit.__path__)]
+MODULES = [survey, *QUAL_MODULES, *PROFIT_MODULES, cfresearch.categories, cfresearch.checks, cfresearch.data,
+           cfresearch.paths, cfresearch.plots, cfresearch.privacy, cfresearch.tables, workbench]
 FUNCTIONS = [(m.__name__, name, getattr(m, name)) for m in MODULES
              for name in getattr(m, "__all__", [n for n in dir(m) if not n.startswith("_")])
              if inspect.isfunction(getattr(m, name))]
@@ -52,7 +55,9 @@ def test_every_public_function_has_a_runnable_example(module, name, func):
 NOT_RESPONDENTS = {"changes", "snapshot", "rows", "performance", "matrix", "importance",
                    # focus groups: the study's own tables (corpus.py), not respondents
                    "codings", "turns", "participants", "auto", "reference", "frequencies", "pseudonyms", "table",
-                   "frame"}
+                   "frame",
+                   # profitability: ledgers and per-customer summaries (transactions.py, ledger.py), not respondents
+                   "transactions", "customers", "summary", "cal_hold", "values", "ledger"}
 
 
 @pytest.mark.parametrize("module, name, func", FUNCTIONS, ids=[f"{m}.{n}" for m, n, _ in FUNCTIONS])
@@ -183,4 +188,46 @@ def test_qual_results_are_frozen_and_show_themselves(qual_results, name):
     assert isinstance(res.summary(), str) and res.summary().strip()
     html = res._repr_html_()
     assert ("<table" in html or "<blockquote" in html) and "<script" not in html
+    assert not OLD_NAMES & set(res.to_frame().columns), f"{name}: old column names"
+
+
+PROFIT_RESULT_CLASSES = sorted({n for m in PROFIT_MODULES for n in getattr(m, "__all__", [])
+                                if inspect.isclass(getattr(m, n)) and issubclass(getattr(m, n), Result)})
+
+
+@pytest.fixture(scope="module")
+def profit_results() -> dict[str, object]:
+    """One real instance of every profitability result class, from the bundled sample data."""
+    base = cfresearch.paths.sample_dir() / "profitability"
+    study = profit.load_profitability(base / "transactions.csv", base / "activities.csv", base / "cost_model.yaml",
+                                      base / "customers.csv", start="2024-01-01", end="2025-12-31")
+    value = study.lifetime_value()
+    return {
+        "BetaGeoModel": value.calibration["BG/NBD"], "ParetoNBDModel": value.calibration["Pareto/NBD"],
+        "FittedModel": value.calibration["BG/NBD"], "GammaGammaModel": value.spend,
+        "FrequencySpendCorrelation": value.frequency_spend, "HoldoutCheck": value.checks["BG/NBD"],
+        "LifetimeValue": value, "CohortRetention": study.cohorts(),
+        "SBGModel": profit.fit_sbg([1000, 631, 468, 382, 326]), "CostModel": study.cost_model,
+        "CustomerLedger": study.ledger, "ServiceTiers": study.tiers(),
+        "WhatIfResult": study.what_if("free_delivery", response=0.05), "RFMResult": study.rfm(),
+        "ProfitabilityStudy": study, "LoadedTable": study.transactions,
+        "ProfitabilityMatrix": profit.profitability_matrix(study.pnl), "WhaleCurve": study.whale(),
+    }
+
+
+def test_every_profit_result_class_has_an_instance(profit_results):
+    assert PROFIT_RESULT_CLASSES == sorted(profit_results)
+
+
+@pytest.mark.parametrize("name", PROFIT_RESULT_CLASSES)
+def test_profit_results_are_frozen_and_show_themselves(profit_results, name):
+    res = profit_results[name]
+    cls = type(res)
+    assert dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen, name
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(res, dataclasses.fields(cls)[0].name, None)
+    assert isinstance(res.to_frame(), pd.DataFrame) and len(res.to_frame())
+    assert isinstance(res.summary(), str) and res.summary().strip()
+    html = res._repr_html_()
+    assert "<table" in html and "<script" not in html
     assert not OLD_NAMES & set(res.to_frame().columns), f"{name}: old column names"

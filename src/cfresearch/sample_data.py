@@ -14,6 +14,7 @@ from pathlib import Path
 GENERATORS: dict[str, str] = {
     "survey": "cfresearch.survey.sample:write_sample",
     "focus_groups": "cfresearch.qual.sample:write_sample",
+    "profitability": "cfresearch.profit.sample:write_sample",
 }
 
 

@@ -1,0 +1,336 @@
+"""Where the ledger's relational work runs: embedded DuckDB (the default), Spark, or the pandas reference path.
+
+The ledger's loading, validation and aggregations are written once, as Ibis expressions
+(https://ibis-project.org), and run unchanged on two backends:
+
+``"duckdb"`` (default)
+    An embedded DuckDB database in this process: no server, files are scanned where they lie, and a ledger
+    larger than memory works on a laptop, because DuckDB spills to disk under a ``memory_limit``
+    (``get_engine("duckdb", memory_limit="4GB")``). One shared in-memory connection serves every call that
+    names ``"duckdb"``, so tables loaded separately can be joined; pass options for a connection of your own,
+    or an existing ``duckdb.connect(...)`` connection.
+``"spark"``
+    A Spark session through Ibis' PySpark backend (``pip install cfresearch[spark]``; Spark needs Java 17:
+    ``make java`` installs Debian's ``openjdk-17-jre-headless``). ``"spark"`` uses the active session or
+    starts a local one (``local[2]``; the environment variable ``CFRESEARCH_SPARK_MASTER`` overrides the
+    master). To run on a real cluster, either pass a Spark Connect URL,
+    ``engine="sc://spark-host:15002"`` (the same as ``SparkSession.builder.remote("sc://spark-host:15002")``,
+    see :func:`spark_session`), or build the session yourself, with the cluster's own settings, and pass it:
+    ``customer_ledger(..., engine=spark)``. Spark tables and DataFrames are then read where they are.
+``"pandas"``
+    The reference path: the data are loaded and validated as for DuckDB, then every aggregation is computed
+    with plain pandas group-bys on the driver (:mod:`cfresearch.profit.ledger` keeps that second,
+    independent implementation, which the engine test compares with DuckDB and Spark).
+
+What runs where. On DuckDB and Spark, validation (the checks of :mod:`cfresearch.profit.transactions`) and
+every aggregation down to one row per customer run inside the engine, as SQL compiled by Ibis; only the
+validation counts and examples, the per-customer P&L (:func:`cfresearch.profit.ledger.customer_ledger`) and the
+per-customer purchase summary (:func:`cfresearch.profit.ledger.summarise_purchases`) come back to Python as
+pandas DataFrames. The lifetime-value fits, scoring and the service-policy what-ifs then run on the driver in
+numpy: they need one row per customer, which fits in memory even for millions of customers.
+
+Engines are compared in ``bench/bench_ledger.py`` (10,000,000 transactions: DuckDB against tuned pandas and
+Spark local mode; 100,000,000 under a 4 GB DuckDB memory limit).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ..data import DataError, columns_of
+
+__all__ = ["ENGINES", "Engine", "get_engine", "spark_session"]
+
+#: The engine names :func:`get_engine` understands (a connection or session object works too).
+ENGINES = ("duckdb", "spark", "pandas")
+
+_LOCK = threading.Lock()
+_DEFAULT: dict[str, Engine] = {}
+_NAMES = itertools.count(1)
+
+#: Spark settings for a session started here (local mode on a small machine; UTC so dates never shift).
+SPARK_LOCAL_CONFIG = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
+}
+
+
+@dataclass(frozen=True)
+class Source:
+    """A table as an engine reads it: the Ibis table, with a unique ``_row`` column (the row's number in the file
+    where ``rows`` is "line" or "record"; only an id where it is "none"), and a label for messages."""
+
+    table: object
+    label: str
+    rows: str  # "line" (CSV: header = line 1), "record" (Parquet, database, DataFrame: first = 1) or "none"
+
+
+@dataclass(frozen=True)
+class Engine:
+    """An engine: its ``name`` ("duckdb", "spark" or "pandas") and the Ibis backend that runs the expressions
+    (for "pandas", the DuckDB backend that loads and validates; the aggregations are then done in pandas).
+
+    >>> e = get_engine("duckdb")
+    >>> e.name, e.backend.name
+    ('duckdb', 'duckdb')
+    >>> e.collect(e.read(pd.DataFrame({"x": [1, 2]})).table)
+       x  _row
+    0  1     1
+    1  2     2
+    """
+
+    name: str
+    backend: object
+
+    @property
+    def raw(self):
+        """The engine's own connection: a ``duckdb.DuckDBPyConnection`` or a ``pyspark`` SparkSession."""
+        return self.backend.con if self.backend.name == "duckdb" else self.backend._session
+
+    @property
+    def relational(self) -> bool:
+        """True when the aggregations run in the engine (DuckDB, Spark), False for the pandas reference path."""
+        return self.name != "pandas"
+
+    def collect(self, expr) -> pd.DataFrame:
+        """Run an Ibis expression and bring its (small) result back as a pandas DataFrame."""
+        return self.backend.to_pandas(expr)
+
+    def read(self, source, *, table: str | None = None, text_columns=()) -> Source:
+        """``source`` as an Ibis table of this engine, with a ``_row`` column (see :class:`Source`).
+
+        ``source``: a CSV or Parquet file; a DuckDB database file (``.duckdb``/``.db``) with ``table=``; a pandas
+        DataFrame; a Spark DataFrame or the name of a table or view in the Spark session (Spark engine); or the
+        name of a table in the DuckDB connection (DuckDB engine). ``text_columns`` of a CSV are read as text
+        (ids keep leading zeros). Files are only read, never changed.
+        """
+        if isinstance(source, pd.DataFrame):
+            return self._read_frame(source)
+        if _is_spark_frame(source):
+            if self.backend.name != "pyspark":
+                raise ValueError("a Spark DataFrame needs engine='spark' (or the SparkSession as engine)")
+            return self._register(source, "Spark DataFrame", rows="none")
+        if isinstance(source, (str, Path)) and _looks_like_file(source):
+            return self._read_file(Path(source), table=table, text_columns=text_columns)
+        if isinstance(source, str):  # a table in the engine's catalog
+            if self.backend.name == "pyspark":
+                return self._register(self.raw.table(source), source, rows="none")
+            name = _new_name("table")
+            self.raw.execute(f'CREATE TEMP VIEW {name} AS SELECT rowid + 1 AS _row, * FROM "{source}"')
+            return Source(self.backend.table(name), source, "record")
+        if hasattr(source, "op") and hasattr(source, "columns"):  # an Ibis table expression
+            if self.backend.name == "pyspark":
+                raise ValueError("give Spark tables as a Spark DataFrame or a table name")
+            import ibis
+
+            return Source(source.mutate(_row=ibis.row_number() + 1), "Ibis table", "none")
+        raise ValueError(f"cannot read {type(source).__name__} as a table: give a CSV/Parquet/DuckDB file, a "
+                         "pandas DataFrame, or a Spark DataFrame or table name with engine='spark'")
+
+    # -- the readers ------------------------------------------------------------------------------------------
+    def _read_frame(self, frame: pd.DataFrame) -> Source:
+        frame = frame.reset_index(drop=True).assign(_row=pd.RangeIndex(1, len(frame) + 1))
+        if self.backend.name == "duckdb":
+            name = _new_name("frame")
+            self.raw.register(name, frame)
+            return Source(self.backend.table(name), "DataFrame", "record")
+        import ibis
+
+        return Source(self.backend.create_view(_new_name("frame"), ibis.memtable(frame)), "DataFrame", "record")
+
+    def _register(self, spark_frame, label: str, rows: str) -> Source:
+        """A Spark DataFrame as an Ibis table; Spark keeps no row order, so ``_row`` is only a unique id there."""
+        from pyspark.sql import functions as F
+
+        if "_row" not in spark_frame.columns:
+            spark_frame = spark_frame.withColumn("_row", F.monotonically_increasing_id() + 1)
+        name = _new_name("spark")
+        spark_frame.createOrReplaceTempView(name)
+        return Source(self.backend.table(name), label, rows)
+
+    def _read_file(self, path: Path, *, table: str | None, text_columns) -> Source:
+        suffix = path.suffix.lower()
+        if not path.is_file():
+            raise DataError(f"{path}: data file not found", path=path)
+        if suffix in (".duckdb", ".db", ".ddb"):
+            if table is None:
+                raise ValueError(f"{path}: a DuckDB database file needs table= (the table to read)")
+            if self.backend.name != "duckdb":
+                raise ValueError(f"{path}: a DuckDB database file is read with engine='duckdb'; for Spark, "
+                                 "export the table to Parquet (COPY ... TO 'x.parquet')")
+            return self._read_duckdb_table(path, table)
+        if suffix == ".csv":
+            cols = columns_of(path)
+            return self._read_csv(path, [c for c in text_columns if c in cols])
+        if suffix in (".parquet", ".pq"):
+            return self._read_parquet(path)
+        raise DataError(f"{path}: unsupported file type {path.suffix!r}; expected .csv, .parquet or a DuckDB "
+                        "database file (.duckdb, .db)", path=path)
+
+    def _read_csv(self, path: Path, text_columns: list[str]) -> Source:
+        if self.backend.name == "pyspark":
+            frame = self.raw.read.csv(str(path), header=True, inferSchema=True, enforceSchema=False)
+            for c in text_columns:
+                frame = frame.withColumn(c, frame[c].cast("string"))
+            return self._register(frame, str(path), rows="none")
+        # Every cell as text, into a temporary table in file order (DuckDB preserves insertion order), so that
+        # rowid + 2 is the record's line (header = line 1) and a bad cell is reported by validation, not by the
+        # CSV reader. Types are applied by validation's TRY_CAST.
+        name = _new_name("csv")
+        self.raw.execute(f"CREATE TEMP TABLE {name}_t AS SELECT * FROM read_csv({_sql_str(path)}, header = true, "
+                         "all_varchar = true, nullstr = '')")
+        self.raw.execute(f"CREATE TEMP VIEW {name} AS SELECT rowid + 2 AS _row, * FROM {name}_t")
+        return Source(self.backend.table(name), str(path), "line")
+
+    def _read_parquet(self, path: Path) -> Source:
+        if self.backend.name == "pyspark":
+            return self._register(self.raw.read.parquet(str(path)), str(path), rows="none")
+        name = _new_name("parquet")
+        self.raw.execute(f"CREATE TEMP VIEW {name} AS SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS "
+                         f"_row FROM read_parquet({_sql_str(path)}, file_row_number = true)")
+        return Source(self.backend.table(name), str(path), "record")
+
+    def _read_duckdb_table(self, path: Path, table: str) -> Source:
+        alias = _new_name("db")
+        self.raw.execute(f"ATTACH {_sql_str(path)} AS {alias} (READ_ONLY)")
+        tables = {r[0] for r in self.raw.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = ? UNION "
+            "SELECT view_name FROM duckdb_views() WHERE database_name = ?", [alias, alias]).fetchall()}
+        if table not in tables:
+            raise DataError(f"{path}: no table {table!r} in the database; tables are {sorted(tables)}", path=path)
+        name = _new_name("dbview")
+        self.raw.execute(f'CREATE TEMP VIEW {name} AS SELECT rowid + 1 AS _row, * FROM {alias}.main."{table}"')
+        return Source(self.backend.table(name), f"{path}:{table}", "record")
+
+
+def _new_name(kind: str) -> str:
+    return f"cfr_{kind}_{next(_NAMES)}"
+
+
+def _sql_str(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _looks_like_file(source) -> bool:
+    return isinstance(source, Path) or Path(str(source)).suffix.lower() in (
+        ".csv", ".parquet", ".pq", ".duckdb", ".db", ".ddb") or os.sep in str(source)
+
+
+def _is_spark_frame(obj) -> bool:
+    module = type(obj).__module__
+    return module.startswith("pyspark.sql") and type(obj).__name__ == "DataFrame"
+
+
+def _is_spark_session(obj) -> bool:
+    return type(obj).__module__.startswith("pyspark.sql") and type(obj).__name__ == "SparkSession"
+
+
+def spark_session(master: str | None = None, *, remote: str | None = None, config: dict | None = None):
+    """A Spark session: Spark Connect when ``remote`` is given (``"sc://host:15002"``, as
+    ``SparkSession.builder.remote(remote)``), else the active session, else a new local one on ``master``
+    (default ``$CFRESEARCH_SPARK_MASTER`` or ``local[2]``) with :data:`SPARK_LOCAL_CONFIG` (UTC, no UI, few
+    shuffle partitions) and ``config`` on top. Needs ``pip install cfresearch[spark]`` and Java 17.
+
+    >>> spark_session(remote="http://not-a-spark-url")
+    Traceback (most recent call last):
+    ...
+    ValueError: spark_session: remote must be a Spark Connect URL such as 'sc://host:15002'; got 'http://not-a-spark-url'
+    """
+    if remote is not None and not str(remote).startswith("sc://"):
+        raise ValueError(f"spark_session: remote must be a Spark Connect URL such as 'sc://host:15002'; got {remote!r}")
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise ImportError("the Spark engine needs PySpark: pip install 'cfresearch[spark]' (and Java 17)") from exc
+    if remote is not None:
+        builder = SparkSession.builder.remote(remote)
+        for key, value in (config or {}).items():
+            builder = builder.config(key, value)
+        return builder.getOrCreate()
+    active = SparkSession.getActiveSession()
+    if active is not None and master is None and not config:
+        return active
+    builder = SparkSession.builder.master(master or os.environ.get("CFRESEARCH_SPARK_MASTER", "local[2]"))
+    for key, value in {**SPARK_LOCAL_CONFIG, **(config or {})}.items():
+        builder = builder.config(key, value)
+    return builder.appName("cfresearch").getOrCreate()
+
+
+def _duckdb_engine(con=None, *, memory_limit=None, threads=None, temp_directory=None) -> Engine:
+    import ibis
+
+    backend = ibis.duckdb.from_connection(con) if con is not None else ibis.duckdb.connect()
+    settings = {"memory_limit": memory_limit, "threads": threads, "temp_directory": temp_directory}
+    for key, value in settings.items():
+        if value is not None:
+            backend.con.execute(f"SET {key} = {_sql_str(value) if isinstance(value, (str, Path)) else int(value)}")
+    return Engine("duckdb", backend)
+
+
+def _spark_engine(session) -> Engine:
+    import ibis
+
+    return Engine("spark", ibis.pyspark.connect(session))
+
+
+def get_engine(engine="duckdb", *, memory_limit: str | None = None, threads: int | None = None,
+               temp_directory: str | None = None) -> Engine:
+    """The :class:`Engine` for ``engine``: a name of :data:`ENGINES`, a Spark Connect URL (``"sc://..."``), a
+    ``duckdb`` connection, a ``SparkSession``, an Ibis DuckDB or PySpark backend, or an :class:`Engine`.
+
+    ``"duckdb"`` is one shared in-memory connection per process (so tables loaded in separate calls can be
+    joined); ``memory_limit`` (e.g. ``"4GB"``), ``threads`` or ``temp_directory`` (where DuckDB spills) give a
+    connection of your own with those settings. ``"spark"`` uses the active Spark session or starts a local one
+    (:func:`spark_session`). ``"pandas"`` loads through the shared DuckDB connection and aggregates in pandas.
+
+    >>> get_engine("pandas").name
+    'pandas'
+    >>> get_engine("duckdb", memory_limit="1GB").raw.execute("SELECT current_setting('memory_limit')").fetchone()
+    ('953.6 MiB',)
+    >>> get_engine("polars")
+    Traceback (most recent call last):
+    ...
+    ValueError: engine must be one of ('duckdb', 'spark', 'pandas'), a Spark Connect URL ('sc://host:15002'), \
+a duckdb connection or a SparkSession; got 'polars'
+    """
+    if isinstance(engine, Engine):
+        return engine
+    options = {"memory_limit": memory_limit, "threads": threads, "temp_directory": temp_directory}
+    if isinstance(engine, str) and engine.startswith("sc://"):
+        return _spark_engine(spark_session(remote=engine))
+    if engine in ("duckdb", "pandas") and any(v is not None for v in options.values()):
+        return Engine(engine, _duckdb_engine(**options).backend)
+    if engine in ENGINES:
+        with _LOCK:
+            if engine == "spark":
+                session = spark_session()
+                cached = _DEFAULT.get("spark")
+                if cached is None or cached.raw is not session:
+                    _DEFAULT["spark"] = _spark_engine(session)
+            elif "duckdb" not in _DEFAULT:
+                _DEFAULT["duckdb"] = _duckdb_engine()
+            if engine == "pandas":
+                return Engine("pandas", _DEFAULT["duckdb"].backend)
+            return _DEFAULT[engine]
+    module = type(engine).__module__
+    if module.startswith("duckdb") or module.startswith("_duckdb"):
+        return _duckdb_engine(engine)
+    if _is_spark_session(engine):
+        return _spark_engine(engine)
+    if module.startswith("ibis.backends"):
+        if engine.name == "duckdb":
+            return Engine("duckdb", engine)
+        if engine.name == "pyspark":
+            return Engine("spark", engine)
+    raise ValueError(f"engine must be one of {ENGINES}, a Spark Connect URL ('sc://host:15002'), a duckdb "
+                     f"connection or a SparkSession; got {engine!r}")

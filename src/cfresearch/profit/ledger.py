@@ -1,0 +1,503 @@
+"""The customer P&L (revenue, cost of goods, cost-to-serve by activity, net profit) and the purchase summary.
+
+:func:`customer_ledger` turns transactions, service activities and a cost model into one row per customer::
+
+    gross_margin  = revenue - cogs                       (revenue net of refunds)
+    delivery_fee  = the delivery fees the customer paid  (other income, kept apart from revenue)
+    cts_<a>       = events of activity a x its rate                       (rate-based activities)
+                  = minutes of a x the pool's capacity cost rate         (time-driven activities)
+    cost_to_serve = sum of cts_<a> + fixed_cost          (fixed_cost: the segment's fixed cost / its customers)
+    net_profit    = gross_margin + delivery_fee - cost_to_serve
+
+as activity-based costing assigns costs to customers by their use of activities (Kaplan & Cooper 1998, *Cost &
+Effect*, ch. 10), with time-driven rates (Kaplan & Anderson 2004, "Time-driven activity-based costing", *HBR*
+82(11)): the minutes of an event are its recorded minutes when known, else its unit time, and a pool's unused
+capacity (cost - rate x minutes used) is reported apart in ``.unused_capacity``, never spread over customers.
+Orders, deliveries and returns that the cost model counts from the transactions (``driver: transactions``) are
+one per distinct order with a sale, per delivered order and per returned order.
+
+:func:`summarise_purchases` gives, per customer, the repeat-purchase summary of the lifetime-value models
+(Fader, Hardie & Lee 2005, "Counting your customers the easy way", *Marketing Science* 24(2), 275-284):
+purchases on the same day count once; ``frequency`` = purchase days - 1, ``recency`` = first to last purchase,
+``T`` = first purchase to the end of the calibration period, in days (``unit="D"``) or weeks (``"W"``, days / 7),
+and ``monetary_value`` = the mean revenue (or margin) of the repeat purchase days, 0 without repeats. This is
+lifetimes' ``summary_data_from_transaction_data(..., freq="D", freq_multiplier=7)`` for weeks (its
+``freq="W"`` counts calendar weeks instead) and reproduces its published CDNOW summary.
+
+Both are written once as Ibis expressions and run inside the engine (:mod:`cfresearch.profit.engine`): DuckDB by
+default, Spark when given a session; only the per-customer rows come back. ``engine="pandas"`` computes the
+same with pandas group-bys, an independent reference implementation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..checks import check_choice
+from ..data import DataError, issues_frame
+from ..results import Result
+from .costs import CostModel, load_cost_model
+from .engine import Engine, get_engine
+from .transactions import LoadedTable, load_activities, load_customers, load_transactions
+
+__all__ = ["CustomerLedger", "customer_ledger", "summarise_purchases"]
+
+_MONEY = ["revenue", "cogs", "gross_margin", "delivery_fee"]
+_TAIL = ["fixed_cost", "cost_to_serve", "net_profit"]
+
+
+@dataclass(frozen=True)
+class CustomerLedger(Result):
+    """The customer P&L. ``customers``: one row per customer (customer_id, orders, revenue, cogs, gross_margin,
+    cts_<activity>..., fixed_cost, cost_to_serve, net_profit, n_<activity> (events), first_date, last_date,
+    channel (the channel of most of the customer's orders), then the customers' attributes), sorted by id;
+    ``unused_capacity``: per pool cost, rate, minutes_used, used_cost, unused_cost; ``excluded``: the rows
+    validation left out, counted by table, kind and column; ``unallocated_fixed``: fixed costs of segments
+    without customers in the ledger."""
+
+    customers: pd.DataFrame = field(repr=False)
+    unused_capacity: pd.DataFrame = field(repr=False)
+    excluded: pd.DataFrame = field(repr=False)
+    currency: str = ""
+    engine: str = "duckdb"
+    start: pd.Timestamp | None = None
+    end: pd.Timestamp | None = None
+    activities: tuple = ()
+    unallocated_fixed: dict = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.customers
+
+    def totals(self) -> pd.Series:
+        """The P&L of all customers together (sums of the money columns, customers and orders counted)."""
+        cols = ["orders", *_MONEY, *[f"cts_{a}" for a in self.activities], *_TAIL]
+        out = self.customers[cols].sum()
+        return pd.concat([pd.Series({"customers": len(self.customers)}), out])
+
+    def by_segment(self, by="segment") -> pd.DataFrame:
+        """The P&L rolled up by a customer column (``"segment"``, ``"channel"``, ``"region"``, or a list):
+        customers, orders, the money columns summed, net_margin (net profit / revenue) and share_of_profit
+        (of the total net profit)."""
+        by = [by] if isinstance(by, str) else list(by)
+        missing = [b for b in by if b not in self.customers.columns]
+        if missing:
+            raise ValueError(f"by_segment: no column {missing[0]!r} in the ledger; columns are "
+                             f"{list(self.customers.columns)}")
+        cols = ["orders", *_MONEY, *[f"cts_{a}" for a in self.activities], *_TAIL]
+        g = self.customers.groupby(by, dropna=False, sort=True, observed=True)
+        out = g[cols].sum()
+        out.insert(0, "customers", g.size())
+        out["net_margin"] = out["net_profit"] / out["revenue"].where(out["revenue"] != 0)
+        total = out["net_profit"].sum()
+        out["share_of_profit"] = out["net_profit"] / total if total else np.nan
+        return out.reset_index()
+
+    def summary(self) -> str:
+        t = self.totals()
+        cur = f" {self.currency}" if self.currency else ""
+        window = f", {_day(self.start) or '…'}..{_day(self.end) or '…'}" if self.start or self.end else ""
+        text = (f"Customer P&L ({self.engine}{window}): {int(t['customers']):,} customers, revenue {t['revenue']:,.2f}"
+                f"{cur}, gross margin {t['gross_margin']:,.2f}, cost-to-serve {t['cost_to_serve']:,.2f}, net profit "
+                f"{t['net_profit']:,.2f}")
+        if len(self.unused_capacity):
+            text += (f"\n  unused capacity (not charged to customers): "
+                     f"{self.unused_capacity['unused_cost'].sum():,.2f}{cur} in {len(self.unused_capacity)} pools")
+        if self.unallocated_fixed:
+            text += f"\n  fixed costs of segments without customers: {self.unallocated_fixed}"
+        if len(self.excluded):
+            text += "\n  excluded by validation: " + "; ".join(
+                f"{r.table} {r.kind} ({r.column}): {r.rows:,}" for r in self.excluded.itertuples())
+        return text
+
+
+def _day(ts) -> str:
+    return "" if ts is None else pd.Timestamp(ts).strftime("%Y-%m-%d")
+
+
+# -- inputs ------------------------------------------------------------------------------------------------------
+def _engine_of(engine, *tables) -> Engine:
+    loaded = [t.engine for t in tables if isinstance(t, LoadedTable)]
+    if engine is None:
+        return loaded[0] if loaded else get_engine("duckdb")
+    eng = get_engine(engine)
+    for e in loaded:
+        same = e.backend is eng.backend or (eng.name == "pandas" and e.backend.name == "duckdb")
+        if not same:
+            raise ValueError(f"the tables were loaded on another engine ({e.name}) than engine={eng.name!r}: load "
+                             "them with the same engine, or pass the files")
+    return eng
+
+
+def _inputs(transactions, activities, cost_model, customers, *, engine, start, end, on_invalid):
+    eng = _engine_of(engine, transactions, activities, customers)
+    load_eng = eng
+    model = load_cost_model(cost_model) if cost_model is not None else None
+    if customers is not None and not isinstance(customers, LoadedTable):
+        customers = load_customers(customers, engine=load_eng, on_invalid=on_invalid)
+    if not isinstance(transactions, LoadedTable):
+        transactions = load_transactions(transactions, engine=load_eng, start=start, end=end, customers=customers,
+                                         on_invalid=on_invalid)
+    if activities is not None and not isinstance(activities, LoadedTable):
+        activities = load_activities(activities, engine=load_eng, start=start, end=end, cost_model=model,
+                                     customers=customers, on_invalid=on_invalid)
+    if activities is not None:
+        _check_activity_names(eng, activities, model)
+    return eng, model, transactions, activities, customers
+
+
+def _check_activity_names(eng: Engine, activities: LoadedTable, model: CostModel | None) -> None:
+    """Activities loaded without the cost model: every name needs a rate (DataError: missing rate)."""
+    names = eng.collect(activities.table.group_by("activity").aggregate(n=activities.table.count()))
+    known = set(model.activities) if model is not None else set()
+    derived = set(model.derived) if model is not None else set()
+    bad = names[~names["activity"].isin(known - derived)]
+    if len(bad):
+        issues = issues_frame([{"row": 0, "column": "activity", "value": str(a),
+                                "problem": f"activity {a!r} ({n:,} row{'s' * (n != 1)}): " + (
+                                    f"no rate in the cost model (missing rate; activities are {sorted(known)})"
+                                    if a not in derived else "counted from the transactions (driver: transactions)"),
+                                "kind": "unknown activity", "action": "raise"} for a, n in zip(bad["activity"],
+                                                                                                 bad["n"])])
+        raise DataError.from_issues(activities.source, issues, what="in the activities",
+                                    hint="add the activities to the cost model, or load the activities with "
+                                         "cost_model= and on_invalid='exclude'")
+
+
+def _window_days(start, end, *tables) -> float | None:
+    firsts = [t.first_date for t in tables if t is not None and t.first_date is not None]
+    lasts = [t.last_date for t in tables if t is not None and t.last_date is not None]
+    lo = pd.Timestamp(start) if start is not None else (min(firsts) if firsts else None)
+    hi = pd.Timestamp(end) if end is not None else (max(lasts) if lasts else None)
+    return None if lo is None or hi is None else float((hi - lo).days + 1)
+
+
+# -- the relational ledger (Ibis: DuckDB, Spark) -----------------------------------------------------------------
+def _unit(model: CostModel, name: str):
+    """(money per event, minutes per event or None, money per minute or None) of an activity."""
+    a = model.activities[name]
+    if a.pool is None:
+        return a.rate, None, None
+    pool = model.pools[a.pool]
+    return model.unit_cost(name), a.minutes, pool.cost / pool.practical_minutes
+
+
+def _orders_ibis(tx):
+    sale = ~tx.returned
+    return tx.group_by(["customer_id", "order_id"]).aggregate(
+        revenue=tx.revenue.sum(), cogs=tx.cogs.sum(), fee=tx.delivery_fee.sum(), sale=sale.any(),
+        delivered=(tx.delivered & sale).any(),
+        returned=tx.returned.any(), date=tx.date.min(where=sale), channel=tx.channel.min(where=sale))
+
+
+def _tx_ibis(tx, model: CostModel | None, channels: list[str]):
+    import ibis
+
+    o = _orders_ibis(tx)
+    as_int = {"sale": o.sale.cast("int64"), "delivered": (o.delivered & o.sale).cast("int64"),
+              "returned": o.returned.cast("int64")}
+    # orders per channel as columns (the main channel is picked on the driver): no second pass over the orders
+    per_channel = {f"_ch{i}": (o.sale & (o.channel == ch)).cast("int64").sum() for i, ch in enumerate(channels)}
+    cust = o.group_by("customer_id").aggregate(
+        orders=as_int["sale"].sum(), revenue=o.revenue.sum(), cogs=o.cogs.sum(), delivery_fee=o.fee.sum(),
+        n_delivered=as_int["delivered"].sum(),
+        n_returned=as_int["returned"].sum(), first_date=o.date.min(), last_date=o.date.max(), **per_channel)
+    derived = {"order": cust.orders, "delivery": cust.n_delivered, "return": cust.n_returned}
+    cols = {}
+    for name in (model.derived if model is not None else ()):
+        per_event, minutes, _ = _unit(model, name)
+        cols[f"n_{name}"] = derived[name]
+        cols[f"_min_{name}"] = derived[name].cast("float64") * minutes if minutes is not None else \
+            ibis.literal(0.0)
+        cols[f"cts_{name}"] = derived[name].cast("float64") * per_event
+    return cust.mutate(**cols).drop("n_delivered", "n_returned")
+
+
+def _main_channel(frame: pd.DataFrame, channels: list[str]) -> pd.DataFrame:
+    """The channel of most of each customer's orders (ties: the first in alphabetical order), from ``_ch<i>``."""
+    cols = [f"_ch{i}" for i in range(len(channels))]
+    if not cols:
+        return frame.assign(channel=pd.Series(np.nan, index=frame.index, dtype="str"))
+    counts = frame[cols].fillna(0).to_numpy(dtype="int64")
+    best = counts.argmax(axis=1)
+    main = np.asarray(channels, dtype=object)[best]
+    main[counts.max(axis=1) == 0] = None
+    return frame.drop(columns=cols).assign(channel=pd.Series(main, index=frame.index, dtype="str"))
+
+
+def _channels(eng: Engine, tx) -> list[str]:
+    names = eng.collect(tx.filter(tx.channel.notnull()).select("channel").distinct())["channel"]
+    return sorted(str(c) for c in names)
+
+
+def _acts_ibis(acts, model: CostModel):
+    import ibis
+
+    names = [a for a in model.activities if model.activities[a].driver == "activities"]
+    if not names:
+        return None
+    aggs = {}
+    for name in names:
+        per_event, minutes, per_minute = _unit(model, name)
+        this = acts.activity == name
+        aggs[f"n_{name}"] = acts["count"].sum(where=this)
+        if minutes is None:
+            aggs[f"_ev_{name}"] = acts["count"].sum(where=this)
+        else:
+            used = ibis.coalesce(acts.minutes, acts["count"].cast("float64") * minutes)
+            aggs[f"_min_{name}"] = used.sum(where=this)
+    g = acts.group_by("customer_id").aggregate(**aggs)
+    cost = {}
+    for name in names:
+        per_event, minutes, per_minute = _unit(model, name)
+        base = g[f"_ev_{name}"].cast("float64") * per_event if minutes is None else g[f"_min_{name}"] * per_minute
+        cost[f"cts_{name}"] = ibis.coalesce(base, 0.0)
+    zero = {f"_min_{n}": ibis.literal(0.0) for n in names if f"_min_{n}" not in g.columns}
+    return g.mutate(**cost, **zero).drop(*[f"_ev_{n}" for n in names if f"_ev_{n}" in g.columns])
+
+
+def _ledger_ibis(eng: Engine, tx: LoadedTable, acts: LoadedTable | None, customers: LoadedTable | None,
+                 model: CostModel | None, channels: list[str]) -> pd.DataFrame:
+    import ibis
+
+    t = _tx_ibis(tx.table, model, channels)
+    a = _acts_ibis(acts.table, model) if acts is not None and model is not None else None
+    if a is not None:
+        a = a.rename(_a_id="customer_id")
+        t = t.outer_join(a, t.customer_id == a._a_id)
+        t = t.mutate(customer_id=ibis.coalesce(t.customer_id, t._a_id)).drop("_a_id")
+    if customers is not None:
+        c = customers.table.rename(_c_id="customer_id")
+        t = t.left_join(c, t.customer_id == c._c_id).drop("_c_id")
+    if model is not None and model.fixed:
+        seg = t.segment
+        n_seg = t.customer_id.count().over(group_by=seg)
+        amount = ibis.cases(*[(seg == s, float(v)) for s, v in model.fixed.items()], else_=0.0)
+        t = t.mutate(fixed_cost=amount / n_seg.cast("float64"))
+    return eng.collect(t)
+
+
+# -- the pandas reference path -------------------------------------------------------------------------------------
+def _ledger_pandas(tx: pd.DataFrame, acts: pd.DataFrame | None, customers: pd.DataFrame | None,
+                   model: CostModel | None) -> pd.DataFrame:
+    tx = tx.assign(sale=~tx["returned"].astype(bool))
+    tx["sale_date"] = tx["date"].where(tx["sale"])
+    tx["sale_channel"] = tx["channel"].where(tx["sale"])
+    o = tx.groupby(["customer_id", "order_id"], sort=False).agg(
+        revenue=("revenue", "sum"), cogs=("cogs", "sum"), fee=("delivery_fee", "sum"), sale=("sale", "any"),
+        returned=("returned", "any"),
+        date=("sale_date", "min"), channel=("sale_channel", "min"))
+    o["delivered"] = (tx["delivered"].astype(bool) & tx["sale"]).groupby([tx["customer_id"], tx["order_id"]]).any()
+    o = o.reset_index()
+    o["delivered"] &= o["sale"]
+    cust = o.groupby("customer_id").agg(orders=("sale", "sum"), revenue=("revenue", "sum"), cogs=("cogs", "sum"),
+                                        delivery_fee=("fee", "sum"),
+                                        n_delivered=("delivered", "sum"), n_returned=("returned", "sum"),
+                                        first_date=("date", "min"), last_date=("date", "max"))
+    sales = o[o["sale"] & o["channel"].notna()]
+    counts = sales.groupby(["customer_id", "channel"]).size().rename("n").reset_index()
+    counts = counts.sort_values(["customer_id", "n", "channel"], ascending=[True, False, True])
+    cust["channel"] = counts.drop_duplicates("customer_id").set_index("customer_id")["channel"]
+    cust["channel"] = cust["channel"].astype("str")
+    derived = {"order": "orders", "delivery": "n_delivered", "return": "n_returned"}
+    for name in (model.derived if model is not None else ()):
+        per_event, minutes, _ = _unit(model, name)
+        n = cust[derived[name]]
+        cust[f"n_{name}"], cust[f"_min_{name}"] = n, n.astype(float) * (minutes if minutes is not None else 0.0)
+        cust[f"cts_{name}"] = n.astype(float) * per_event
+    cust = cust.drop(columns=["n_delivered", "n_returned"]).reset_index()
+    if acts is not None and model is not None:
+        a = _acts_pandas(acts, model)
+        if a is not None:
+            cust = cust.merge(a, on="customer_id", how="outer")
+    if customers is not None:
+        cust = cust.merge(customers, on="customer_id", how="left")
+    if model is not None and model.fixed:
+        n_seg = cust.groupby("segment", dropna=False)["customer_id"].transform("size")
+        cust["fixed_cost"] = cust["segment"].map(model.fixed).astype(float).fillna(0.0) / n_seg
+    return cust
+
+
+def _acts_pandas(acts: pd.DataFrame, model: CostModel) -> pd.DataFrame | None:
+    names = [a for a in model.activities if model.activities[a].driver == "activities"]
+    if not names:
+        return None
+    out = pd.DataFrame(index=pd.Index(acts["customer_id"].unique(), name="customer_id"))
+    for name in names:
+        per_event, minutes, per_minute = _unit(model, name)
+        rows = acts[acts["activity"] == name]
+        events = rows.groupby("customer_id")["count"].sum()
+        out[f"n_{name}"] = events
+        if minutes is None:
+            out[f"_min_{name}"] = pd.Series(0.0, index=events.index)
+            out[f"cts_{name}"] = (events.astype(float) * per_event).reindex(out.index).fillna(0.0)
+        else:
+            used = rows["minutes"].astype(float).fillna(rows["count"].astype(float) * minutes)
+            total = used.groupby(rows["customer_id"]).sum()
+            out[f"_min_{name}"] = total
+            out[f"cts_{name}"] = (total * per_minute).reindex(out.index).fillna(0.0)
+    return out.reset_index()
+
+
+# -- finishing (both paths) ------------------------------------------------------------------------------------------
+def _finish(frame: pd.DataFrame, model: CostModel | None, attributes: list[str]):
+    """Fill the gaps, add the P&L arithmetic, order and type the columns; returns (customers, minutes per pool)."""
+    names = list(model.activities) if model is not None else []
+    f = frame.copy()
+    for col in ["orders", *[f"n_{a}" for a in names]]:
+        f[col] = f[col].fillna(0).astype("int64") if col in f else 0
+    for col in ["revenue", "cogs", "delivery_fee", "fixed_cost", *[f"cts_{a}" for a in names],
+                *[f"_min_{a}" for a in names]]:
+        f[col] = f[col].astype("float64").fillna(0.0) if col in f else 0.0
+    f["gross_margin"] = f["revenue"] - f["cogs"]
+    cts = [f"cts_{a}" for a in names]
+    f["cost_to_serve"] = (f[cts].sum(axis=1) if cts else 0.0) + f["fixed_cost"]
+    f["net_profit"] = f["gross_margin"] + f["delivery_fee"] - f["cost_to_serve"]
+    minutes = {}
+    for a in names:
+        pool = model.activities[a].pool
+        if pool is not None:
+            minutes[pool] = minutes.get(pool, 0.0) + float(f[f"_min_{a}"].sum())
+    for col in ("first_date", "last_date"):
+        f[col] = pd.to_datetime(f[col]).astype("datetime64[ns]")
+    f["customer_id"] = f["customer_id"].astype("str")
+    f["channel"] = f["channel"].astype("str") if "channel" in f else pd.Series(np.nan, index=f.index, dtype="str")
+    order = ["customer_id", "orders", *_MONEY, *cts, *_TAIL, *[f"n_{a}" for a in names], "first_date", "last_date",
+             "channel", *[c for c in attributes if c not in ("channel",)]]
+    f = f[order].sort_values("customer_id", kind="stable").reset_index(drop=True)
+    for col in attributes:
+        if f[col].dtype == object:
+            f[col] = f[col].astype("str")
+    return f, minutes
+
+
+def customer_ledger(transactions, activities=None, cost_model=None, customers=None, *, engine=None, start=None,
+                    end=None, on_invalid: str = "raise") -> CustomerLedger:
+    """The customer P&L (see the module docstring) of ``transactions`` and ``activities`` under ``cost_model``.
+
+    Each of ``transactions``, ``activities`` and ``customers`` is a source :mod:`cfresearch.profit.transactions`
+    loads (a file, a DataFrame, a Spark table; checked with ``start``/``end`` and ``on_invalid``) or a table it
+    loaded already. ``cost_model``: a YAML path, a dict or a :class:`~cfresearch.profit.costs.CostModel` (None: no
+    cost-to-serve). ``engine``: "duckdb" (default, or the engine the tables were loaded on), "spark", "pandas",
+    a duckdb connection, a SparkSession or a Spark Connect URL (:func:`cfresearch.profit.engine.get_engine`).
+
+    >>> tx = pd.DataFrame({"customer_id": ["a", "a", "b", "b"], "order_id": ["1", "2", "3", "3"],
+    ...     "date": pd.to_datetime(["2024-01-05", "2024-03-01", "2024-02-01", "2024-02-09"]),
+    ...     "revenue": [100.0, 60.0, 40.0, -40.0], "cogs": [60.0, 36.0, 24.0, -24.0],
+    ...     "delivered": [True, True, True, False], "returned": [False, False, False, True]})
+    >>> acts = pd.DataFrame({"customer_id": ["a", "b", "b"], "date": pd.to_datetime(["2024-01-09"] * 3),
+    ...     "activity": ["support_contact"] * 3, "minutes": [None, 20.0, None]})
+    >>> model = {"activities": {"order": {"rate": 1.0, "driver": "transactions"},
+    ...                         "delivery": {"rate": 5.0, "driver": "transactions"},
+    ...                         "return": {"rate": 8.0, "driver": "transactions"},
+    ...                         "support_contact": {"minutes": 10, "pool": "desk"}},
+    ...          "pools": {"desk": {"cost": 1000, "practical_minutes": 2000}}}
+    >>> led = customer_ledger(tx, acts, model)
+    >>> led.customers.set_index("customer_id")[["orders", "revenue", "gross_margin", "cost_to_serve", "net_profit"]]
+                 orders  revenue  gross_margin  cost_to_serve  net_profit
+    customer_id
+    a                 2    160.0          64.0           17.0        47.0
+    b                 1      0.0           0.0           29.0       -29.0
+    >>> led.customers.filter(like="cts_")  # b: 1 order, 1 delivery, 1 return, 30 minutes at 0.50 a minute
+       cts_order  cts_delivery  cts_return  cts_support_contact
+    0        2.0          10.0         0.0                  5.0
+    1        1.0           5.0         8.0                 15.0
+    >>> led.unused_capacity[["pool", "minutes_used", "unused_cost"]]
+       pool  minutes_used  unused_cost
+    0  desk          40.0        980.0
+    """
+    check_choice(on_invalid, ("raise", "exclude"), where="customer_ledger", what="on_invalid")
+    eng, model, tx, acts, cust = _inputs(transactions, activities, cost_model, customers, engine=engine,
+                                         start=start, end=end, on_invalid=on_invalid)
+    if model is not None and model.fixed and (cust is None or "segment" not in cust.table.columns):
+        raise ValueError("customer_ledger: the cost model has fixed costs per segment; give customers= with a "
+                         "segment column")
+    attributes = [c for c in cust.table.columns if c != "customer_id"] if cust is not None else []
+    if eng.relational:
+        channels = _channels(eng, tx.table)
+        frame = _main_channel(_ledger_ibis(eng, tx, acts, cust, model, channels), channels)
+    else:
+        frame = _ledger_pandas(tx.to_pandas(), acts.to_pandas() if acts is not None else None,
+                               cust.to_pandas() if cust is not None else None, model)
+    customers_frame, minutes = _finish(frame, model, attributes)
+    days = _window_days(start, end, tx, acts)
+    capacity = model.capacity(minutes, days=days) if model is not None else model_free_capacity()
+    unallocated = {}
+    if model is not None and model.fixed:
+        present = set(customers_frame["segment"].dropna().astype(str))
+        unallocated = {s: v for s, v in model.fixed.items() if s not in present}
+    excluded = pd.concat([t.excluded for t in (tx, acts, cust) if t is not None and len(t.excluded)] or
+                         [tx.excluded], ignore_index=True)
+    return CustomerLedger(customers_frame, capacity, excluded, model.currency if model is not None else "", eng.name,
+                          tx.start, tx.end, tuple(model.activities) if model is not None else (), unallocated)
+
+
+def model_free_capacity() -> pd.DataFrame:
+    return pd.DataFrame(columns=["pool", "cost", "rate", "minutes_used", "used_cost", "unused_cost"])
+
+
+# -- the purchase summary ----------------------------------------------------------------------------------------------
+def _summary_ibis(eng: Engine, tx, end: pd.Timestamp, value: str) -> pd.DataFrame:
+    import ibis
+
+    s = tx.filter(~tx.returned & (tx.date <= end.date()))
+    v = s.revenue if value == "revenue" else s.revenue - s.cogs
+    daily = s.group_by(["customer_id", "date"]).aggregate(v=v.sum())
+    per = daily.group_by("customer_id").aggregate(days=daily.count(), first=daily.date.min(), last=daily.date.max(),
+                                                  total=daily.v.sum(), first_v=daily.v.argmin(daily.date))
+    per = per.mutate(recency_days=per["last"].delta(per["first"], unit="day"),
+                     t_days=ibis.date(end.date()).delta(per["first"], unit="day"))
+    return eng.collect(per.select("customer_id", "days", "recency_days", "t_days", "total", "first_v"))
+
+
+def _summary_pandas(tx: pd.DataFrame, end: pd.Timestamp, value: str) -> pd.DataFrame:
+    s = tx[~tx["returned"].astype(bool) & (pd.to_datetime(tx["date"]) <= end)].copy()
+    s["date"] = pd.to_datetime(s["date"])
+    s["v"] = s["revenue"] if value == "revenue" else s["revenue"] - s["cogs"]
+    daily = s.groupby(["customer_id", "date"], as_index=False)["v"].sum().sort_values(["customer_id", "date"])
+    g = daily.groupby("customer_id")
+    out = pd.DataFrame({"days": g.size(), "first": g["date"].min(), "last": g["date"].max(), "total": g["v"].sum(),
+                        "first_v": g["v"].first()})
+    out["recency_days"] = (out["last"] - out["first"]).dt.days
+    out["t_days"] = (end - out["first"]).dt.days
+    return out.reset_index()
+
+
+def summarise_purchases(transactions, *, end, start=None, unit: str = "W", value: str = "revenue", engine=None,
+                        on_invalid: str = "raise") -> pd.DataFrame:
+    """Per-customer frequency, recency, T and monetary_value for the lifetime-value models (module docstring).
+
+    ``end``: the end of the calibration period (inclusive; later purchases are ignored, not invalid);
+    ``start``: ignore earlier purchases; ``unit``: "W" (weeks = days / 7) or "D"; ``value``: "revenue" or
+    "margin" (revenue - cogs) for monetary_value. Refunds are not purchases (the ledger nets them).
+
+    >>> tx = pd.DataFrame({"customer_id": ["1"] * 4 + ["2"], "order_id": ["a", "b", "c", "d", "e"],
+    ...     "date": pd.to_datetime(["1997-01-01", "1997-01-18", "1997-08-02", "1997-12-12", "1997-01-01"]),
+    ...     "revenue": [29.33, 29.73, 14.96, 26.48, 63.34], "cogs": 0.0})
+    >>> summarise_purchases(tx, end="1997-09-30").round(2)  # CDNOW customer 1 (lifetimes: 2, 30.43, 38.86)
+      customer_id  frequency  recency      T  monetary_value
+    0           1          2    30.43  38.86           22.34
+    1           2          0     0.00  38.86            0.00
+    """
+    check_choice(unit, ("W", "D"), where="summarise_purchases", what="unit")
+    check_choice(value, ("revenue", "margin"), where="summarise_purchases", what="value")
+    end = pd.Timestamp(end).normalize()
+    eng = _engine_of(engine, transactions)
+    if not isinstance(transactions, LoadedTable):
+        transactions = load_transactions(transactions, engine=eng, on_invalid=on_invalid)
+    tx = transactions.table
+    if start is not None:
+        tx = tx.filter(tx.date >= pd.Timestamp(start).date())
+    if eng.relational:
+        raw = _summary_ibis(eng, tx, end, value)
+    else:
+        raw = _summary_pandas(eng.collect(tx), end, value)
+    scale = 7.0 if unit == "W" else 1.0
+    freq = raw["days"].astype("int64") - 1
+    out = pd.DataFrame({
+        "customer_id": raw["customer_id"].astype("str"), "frequency": freq,
+        "recency": raw["recency_days"].astype("float64") / scale, "T": raw["t_days"].astype("float64") / scale,
+        "monetary_value": np.where(freq > 0, (raw["total"] - raw["first_v"]) / freq.where(freq > 0, 1), 0.0)})
+    return out.sort_values("customer_id", kind="stable").reset_index(drop=True)
