@@ -104,3 +104,20 @@ def test_bad_rows_are_excluded_and_counted(tmp_path):
     assert s.excluded_rows() == 2
     intro = str(s.introduction())
     assert "**2 rows failed validation and were left out**" in intro and "negative quantity" in intro
+
+
+def test_a_duckdb_database_file_is_read_in_place(study, tmp_path):
+    """The ledger in a DuckDB database file (tables named by ``tables=``) gives the same P&L as the CSV files."""
+    import duckdb
+
+    db = tmp_path / "ledger.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute(f"CREATE TABLE sales AS SELECT * FROM read_parquet('{BASE / 'transactions.parquet'}')")
+        con.execute(f"CREATE TABLE acts AS SELECT * FROM read_csv('{BASE / 'activities.csv'}')")
+    before = db.stat().st_mtime_ns
+    other = load_profitability(db, db, BASE / "cost_model.yaml", BASE / "customers.csv", start="2024-01-01",
+                               end="2025-12-31", tables={"transactions": "sales", "activities": "acts"})
+    pd.testing.assert_frame_equal(study.pnl, other.pnl, check_exact=False, rtol=1e-9)
+    assert db.stat().st_mtime_ns == before
+    with pytest.raises(ValueError, match="tables names the sources"):
+        load_profitability(db, None, BASE / "cost_model.yaml", tables={"sales": "sales"})

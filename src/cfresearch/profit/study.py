@@ -196,12 +196,13 @@ class ProfitabilityStudy(Result):
 
 
 def load_profitability(transactions, activities=None, cost_model=None, customers=None, *, start=None, end=None,
-                       engine=None, on_invalid: str = "exclude") -> ProfitabilityStudy:
+                       engine=None, on_invalid: str = "exclude", tables: dict | None = None) -> ProfitabilityStudy:
     """Load, check and cost a study: ``transactions`` (file, DataFrame, Spark table...), optional ``activities``
     and ``customers``, the ``cost_model`` (YAML path, dict), the window ``start``..``end`` (default: the
     transactions' first and last dates), the ``engine`` ("duckdb", "spark", "pandas", a Spark Connect URL or a
     session) and ``on_invalid`` ("exclude": leave bad rows out and count them; "raise": stop at the first bad
-    file with its rows and columns).
+    file with its rows and columns). ``tables``: the table to read for each source that is a DuckDB database
+    file, ``{"transactions": "sales", "activities": ..., "customers": ...}``.
 
     >>> from cfresearch.paths import sample_dir
     >>> base = sample_dir() / "profitability"
@@ -217,11 +218,18 @@ def load_profitability(transactions, activities=None, cost_model=None, customers
         raise ValueError("load_profitability: a cost model is needed (a YAML file of rates; see "
                          "data/sample/profitability/cost_model.yaml)")
     model = load_cost_model(cost_model)
-    cust = load_customers(customers, engine=eng, on_invalid=on_invalid) if customers is not None else None
-    tx = load_transactions(transactions, engine=eng, start=start, end=end, customers=cust, on_invalid=on_invalid)
+    tables = dict(tables or {})
+    unknown = sorted(set(tables) - {"transactions", "activities", "customers"})
+    if unknown:
+        raise ValueError(f"load_profitability: tables names the sources transactions, activities and customers; "
+                         f"got {unknown}")
+    cust = (load_customers(customers, engine=eng, on_invalid=on_invalid, table=tables.get("customers"))
+            if customers is not None else None)
+    tx = load_transactions(transactions, engine=eng, start=start, end=end, customers=cust, on_invalid=on_invalid,
+                           table=tables.get("transactions"))
     start = pd.Timestamp(start) if start is not None else tx.first_date
     end = pd.Timestamp(end) if end is not None else tx.last_date
     acts = (load_activities(activities, engine=eng, start=start, end=end, cost_model=model, customers=cust,
-                            on_invalid=on_invalid) if activities is not None else None)
+                            on_invalid=on_invalid, table=tables.get("activities")) if activities is not None else None)
     ledger = customer_ledger(tx, acts, model, cust, engine=eng, start=start, end=end, on_invalid=on_invalid)
     return ProfitabilityStudy(ledger, tx, acts, cust, model, start, end)
