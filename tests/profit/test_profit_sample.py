@@ -386,7 +386,7 @@ def test_whale_curve_of_a_plain_pandas_pnl(tx, act, customers, cost_model, truth
     assert profit.sum() == pytest.approx(w["total"], abs=0.01) and profit.sum() > 0
     assert _top_share(profit) == pytest.approx(w["top_20_percent_share"], abs=1e-4)
     assert _top_share(profit) > 1.2  # 129 %: the top fifth earns more than the whole profit
-    assert (profit < 0).sum() == w["loss_making_customers"] == 1750
+    assert (profit.round(2) < 0).sum() == w["loss_making_customers"] == 1749  # one customer breaks even at 0.00
     ranked = np.sort(profit.to_numpy())[::-1]
     cum = np.cumsum(ranked) / ranked.sum()
     assert cum.max() == pytest.approx(w["peak_share"], abs=1e-4) and cum.max() > 1.5

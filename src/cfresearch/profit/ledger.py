@@ -47,6 +47,7 @@ __all__ = ["CustomerLedger", "customer_ledger", "summarise_purchases"]
 
 _MONEY = ["revenue", "cogs", "gross_margin", "delivery_fee"]
 _TAIL = ["fixed_cost", "cost_to_serve", "net_profit"]
+_DECIMALS = 6  # money is kept to a millionth of the currency unit
 
 
 @dataclass(frozen=True)
@@ -351,10 +352,16 @@ def _finish(frame: pd.DataFrame, model: CostModel | None, attributes: list[str])
     for col in ["revenue", "cogs", "delivery_fee", "fixed_cost", *[f"cts_{a}" for a in names],
                 *[f"_min_{a}" for a in names]]:
         f[col] = f[col].astype("float64").fillna(0.0) if col in f else 0.0
+    # Money to a millionth: sums taken in another order (Spark, DuckDB's threads) then give the same amounts, so a
+    # customer whose profit is 0.00 is 0 on every engine, not -1e-13 on one of them.
+    money = ["revenue", "cogs", "delivery_fee", "fixed_cost", *[f"cts_{a}" for a in names]]
+    f[money] = f[money].round(_DECIMALS)
     f["gross_margin"] = f["revenue"] - f["cogs"]
     cts = [f"cts_{a}" for a in names]
     f["cost_to_serve"] = (f[cts].sum(axis=1) if cts else 0.0) + f["fixed_cost"]
     f["net_profit"] = f["gross_margin"] + f["delivery_fee"] - f["cost_to_serve"]
+    f[["gross_margin", "cost_to_serve", "net_profit"]] = f[["gross_margin", "cost_to_serve", "net_profit"]].round(
+        _DECIMALS)
     minutes = {}
     for a in names:
         pool = model.activities[a].pool
