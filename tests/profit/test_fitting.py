@@ -123,3 +123,16 @@ def test_fitted_model_frame_uses_log_scale_wald_intervals(gamma_data):
     assert frame.loc[0, "ci_high"] == pytest.approx(k * np.exp(1.959963985 * se / k), rel=1e-8)
     assert model.summary().startswith("Gamma fitted on 4,000 customers: LL = ")
     assert "<table" in model._repr_html_()
+
+
+def test_a_warm_start_far_from_the_optimum_still_reaches_it():
+    """With ``curvature`` the search is boxed around the warm start (no giant first step); an optimum beyond the
+    box is still reached by moving the box."""
+    y = np.array([20.0, 30.0, 25.0, 22.0])
+
+    def ll(theta):  # Poisson: the optimum is the mean, 24.25, far from the start 1
+        lam = theta[0]
+        return float(np.sum(y * np.log(lam) - lam)), np.array([y.sum() / lam - y.size])
+
+    fit = maximise_likelihood(ll, [1.0], names=["lambda"], n=y.size, curvature=np.array([[1.0]]))
+    assert fit.params["lambda"] == pytest.approx(24.25, rel=1e-6) and fit.converged

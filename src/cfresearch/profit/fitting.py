@@ -206,6 +206,23 @@ def _coordinates(obj: _Objective, phi_starts: np.ndarray, curvature):
     return to_phi, (fun if obj.gradient else (lambda psi: obj.scaled(to_phi(psi)))), (phi_starts - phi0) @ chol
 
 
+def _boxed_minimize(fun, start: np.ndarray, gradient: bool, options: dict, box: float = 2.0, moves: int = 20):
+    """L-BFGS-B from a warm start in curvature coordinates, kept within ±``box`` of its centre; a solution on the
+    box's edge moves the centre there and searches again. L-BFGS-B's first step has length 1 in the rescaled
+    coordinates whatever the curvature says, which on a flat likelihood (the Pareto/NBD along s, β) can jump to
+    parameters where one evaluation costs minutes; the box keeps every trial point near the warm start."""
+    centre = np.asarray(start, dtype=float)
+    res = None
+    for _ in range(moves):
+        bounds = list(zip(centre - box, centre + box))
+        res = optimize.minimize(fun, centre, jac=True if gradient else None, method="L-BFGS-B", bounds=bounds,
+                                options=options)
+        if not np.any(np.abs(res.x - centre) >= box * (1 - 1e-6)):
+            return res
+        centre = res.x
+    return res
+
+
 def _invert(h: np.ndarray) -> tuple[np.ndarray, bool]:
     """H⁻¹ when H is finite and positive definite; a NaN matrix otherwise."""
     if not np.all(np.isfinite(h)) or np.linalg.eigvalsh(h).min() <= 0:
@@ -262,9 +279,12 @@ def maximise_likelihood(loglik: Callable, start: Sequence[float] | Sequence[Sequ
     obj = _Objective(loglik, gradient, n, penalizer, weights)
     to_phi, fun, starts_psi = _coordinates(obj, np.log(starts), curvature)
     best = None
-    for s in starts_psi:
-        res = optimize.minimize(fun, s, jac=True if gradient else None, method="L-BFGS-B",
-                                options={"maxiter": max_iter, "ftol": tol, "gtol": 1e-9, "maxcor": 20})
+    for i, s in enumerate(starts_psi):
+        options = {"maxiter": max_iter, "ftol": tol, "gtol": 1e-9, "maxcor": 20}
+        if curvature is not None and i == 0:
+            res = _boxed_minimize(fun, s, gradient, options)
+        else:
+            res = optimize.minimize(fun, s, jac=True if gradient else None, method="L-BFGS-B", options=options)
         if best is None or (np.isfinite(res.fun) and res.fun < best.fun):
             best = res
         if res.success and np.isfinite(res.fun):
