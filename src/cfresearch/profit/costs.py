@@ -195,9 +195,7 @@ class _Reader:
             try:
                 node = yaml.compose(text)
             except yaml.YAMLError as exc:
-                mark = getattr(exc, "problem_mark", None)
-                raise DataError.at(label, (mark.line + 1) if mark else 0, "", f"not valid YAML ({exc})",
-                                   kind="not valid YAML") from exc
+                raise _yaml_error(label, exc) from None
             self.data = self._plain(node, ()) if node is not None else {}
         else:
             self.data = data
@@ -388,6 +386,30 @@ def _read_fixed(r: _Reader, currency: str) -> dict[str, float]:
     return fixed
 
 
+def _yaml_error(label: str, exc: yaml.YAMLError) -> DataError:
+    """The error for text that is not YAML, on one line: the line, what the parser expected, and where the
+    construct it was reading began (an unclosed bracket is found only on a later line)."""
+    mark, context = getattr(exc, "problem_mark", None), getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    began = (f" ({exc.context} on line {context.line + 1})" if getattr(exc, "context", None) and context
+             and (mark is None or context.line != mark.line) else "")
+    issue = {"row": (mark.line + 1) if mark else 0, "column": "", "problem": f"not valid YAML: {problem}{began}; "
+             "check brackets, indentation and the quoting of values holding ':' or '#'", "kind": "not valid YAML",
+             "action": "raise"}
+    return DataError.from_issues(label, issues_frame([issue]), what="in the cost model")
+
+
+def _read_text(path: Path) -> str:
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        issue = {"row": line, "column": "encoding", "problem": f"byte 0x{raw[exc.start]:02X} is not UTF-8; save the "
+                 "cost model as UTF-8", "kind": "encoding", "action": "raise"}
+        raise DataError.from_issues(path, issues_frame([issue]), what="in the cost model") from None
+
+
 def load_cost_model(source) -> CostModel:
     """Read and check a cost model: a YAML file path, YAML text, a dict, or a :class:`CostModel` (returned).
 
@@ -418,7 +440,7 @@ per minute ('0.80 GBP/min') — a cost per minute belongs to a pool (give the ac
         path = Path(source)
         if not path.is_file():
             raise DataError(f"{path}: cost model file not found", path=path)
-        r, label = _Reader(path.read_text(encoding="utf-8"), None, str(path)), str(path)
+        r, label = _Reader(_read_text(path), None, str(path)), str(path)
     elif isinstance(source, str):
         r, label = _Reader(source, None, "cost model"), "cost model"
     else:

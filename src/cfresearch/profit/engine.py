@@ -35,15 +35,20 @@ Spark local mode; 100,000,000 under a 4 GB DuckDB memory limit).
 
 from __future__ import annotations
 
+import codecs
+import csv
 import itertools
 import os
 import threading
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from ..data import DataError, columns_of
+from ..data import DataError
+from ..delimited import _open_at_end, _sniff
 
 __all__ = ["ENGINES", "Engine", "get_engine", "spark_session"]
 
@@ -170,34 +175,69 @@ class Engine:
                                  "export the table to Parquet (COPY ... TO 'x.parquet')")
             return self._read_duckdb_table(path, table)
         if suffix == ".csv":
-            cols = columns_of(path)
-            return self._read_csv(path, [c for c in text_columns if c in cols])
+            return self._read_csv(path, list(text_columns))
         if suffix in (".parquet", ".pq"):
             return self._read_parquet(path)
         raise DataError(f"{path}: unsupported file type {path.suffix!r}; expected .csv, .parquet or a DuckDB "
                         "database file (.duckdb, .db)", path=path)
 
     def _read_csv(self, path: Path, text_columns: list[str]) -> Source:
+        header, delimiter, encoding = _csv_dialect(path)
         if self.backend.name == "pyspark":
-            frame = self.raw.read.csv(str(path), header=True, inferSchema=True, enforceSchema=False)
-            for c in text_columns:
+            if encoding != "utf-8":
+                raise DataError(f"{path}: {encoding.upper()} text, which Spark's CSV reader misreads: {_RESAVE}",
+                                path=path, column="encoding")
+            _scan_csv(path, header, delimiter, encoding)  # Spark's parser would not say where a quote went astray
+            frame = self.raw.read.csv(str(path), header=True, inferSchema=True, enforceSchema=False, sep=delimiter)
+            for c in [c for c in text_columns if c in header]:
                 frame = frame.withColumn(c, frame[c].cast("string"))
             return self._register(frame, str(path), rows="none")
         # Every cell as text, into a temporary table in file order (DuckDB preserves insertion order), so that
         # rowid + 2 is the record's line (header = line 1) and a bad cell is reported by validation, not by the
-        # CSV reader. Types are applied by validation's TRY_CAST.
+        # CSV reader. Types are applied by validation's TRY_CAST. The dialect is stated, not sniffed, and the
+        # parser strict, so DuckDB reads the file as the checks in _scan_csv do.
+        import duckdb
+
         name = _new_name("csv")
-        self.raw.execute(f"CREATE TEMP TABLE {name}_t AS SELECT * FROM read_csv({_sql_str(path)}, header = true, "
-                         "all_varchar = true, nullstr = '')")
-        self.raw.execute(f"CREATE TEMP VIEW {name} AS SELECT rowid + 2 AS _row, * FROM {name}_t")
+        columns = "{" + ", ".join(f"{_sql_str(c)}: 'VARCHAR'" for c in header) + "}"
+        try:
+            self.raw.execute(
+                f"CREATE TEMP TABLE {name}_t AS SELECT * FROM read_csv({_sql_str(path)}, header = true, "
+                f"auto_detect = false, columns = {columns}, delim = {_sql_str(delimiter)}, quote = '\"', "
+                f"escape = '\"', strict_mode = true, null_padding = false, nullstr = '', "
+                f"encoding = {_sql_str(encoding)})")
+        except duckdb.Error as exc:
+            _scan_csv(path, header, delimiter, encoding)  # raises the error with its line, in our words
+            raise DataError(f"{path}: cannot read as CSV ({_duckdb_reason(exc)})", path=path) from None
+        n = self.raw.execute(f"SELECT count(*) FROM {name}_t").fetchall()[0][0]
+        if n == 0:
+            raise DataError(f"{path}: only a header (line 1), no data rows: is it the right file?", path=path,
+                            row=1, column="rows")
+        if encoding == "utf-8" and _count_lines(path) == n + 1:  # one line per record: rowid + 2 is the line
+            self.raw.execute(f"CREATE TEMP VIEW {name} AS SELECT rowid + 2 AS _row, * FROM {name}_t")
+        else:  # records over several lines or blank lines: check them, and number the records by their line
+            lines = _scan_csv(path, header, delimiter, encoding)
+            if len(lines) != n:
+                raise DataError(f"{path}: {len(lines):,} records in the file but {n:,} read as CSV; check the "
+                                "quoting of the file (a quote inside a field is written as two quotes, \"\")",
+                                path=path, column="rows")
+            self.raw.register(f"{name}_lines", pd.DataFrame({"_row": np.frombuffer(lines, dtype=np.int64)}))
+            self.raw.execute(f"CREATE TEMP VIEW {name} AS SELECT l._row, t.* FROM {name}_t AS t POSITIONAL JOIN "
+                             f"{name}_lines AS l")
         return Source(self.backend.table(name), str(path), "line")
 
     def _read_parquet(self, path: Path) -> Source:
         if self.backend.name == "pyspark":
             return self._register(self.raw.read.parquet(str(path)), str(path), rows="none")
+        import duckdb
+
         name = _new_name("parquet")
-        self.raw.execute(f"CREATE TEMP VIEW {name} AS SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS "
-                         f"_row FROM read_parquet({_sql_str(path)}, file_row_number = true)")
+        try:
+            self.raw.execute(f"CREATE TEMP VIEW {name} AS SELECT * EXCLUDE (file_row_number), file_row_number + 1 "
+                             f"AS _row FROM read_parquet({_sql_str(path)}, file_row_number = true)")
+        except duckdb.Error as exc:
+            raise DataError(f"{path}: cannot read as Parquet ({_duckdb_reason(exc)}); is the file complete? Write it "
+                            "again, or give the CSV", path=path) from None
         return Source(self.backend.table(name), str(path), "record")
 
     def _read_duckdb_table(self, path: Path, table: str) -> Source:
@@ -211,6 +251,138 @@ class Engine:
         name = _new_name("dbview")
         self.raw.execute(f'CREATE TEMP VIEW {name} AS SELECT rowid + 1 AS _row, * FROM {alias}.main."{table}"')
         return Source(self.backend.table(name), f"{path}:{table}", "record")
+
+
+# -- CSV read without losing a row ------------------------------------------------------------------------------
+# DuckDB's CSV reader, like every CSV parser, reads a stray quote that a later quote closes as one field spanning
+# lines: the records in between vanish without an error. So the records DuckDB read are counted against the
+# file's lines (a streaming count of newlines); only when they differ (a field over several lines, a blank line)
+# or DuckDB refuses the file is it scanned record by record in Python (streamed, never held in memory), with the
+# rules of :mod:`cfresearch.delimited`: a quoted field running over lines that look like records of their own is
+# a stray quote, and so is a quote still open at the end of the file; every record has the header's fields;
+# the bytes are UTF-8 (or UTF-16 with a byte-order mark).
+_CHUNK = 1 << 24
+_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "bar"}
+_RESAVE = "re-save it as UTF-8 (Excel: Save As > 'CSV UTF-8')"
+
+
+def _csv_dialect(path: Path) -> tuple[list[str], str, str]:
+    """(column names, delimiter, encoding) from the first 64 KiB of a CSV file: the delimiter of
+    :func:`cfresearch.delimited.read_delimited_text` (comma, semicolon, tab or bar: the one that splits the header
+    and the next lines alike), UTF-16 when a byte-order mark says so, else UTF-8."""
+    with path.open("rb") as f:
+        head = f.read(1 << 16)
+    if not head.strip():
+        raise DataError(f"{path}: the file is empty (no header, no rows): is it the right file?", path=path,
+                        column="rows")
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding, text = "utf-16", head.decode("utf-16", errors="ignore")
+    else:
+        encoding, text = "utf-8", head.removeprefix(codecs.BOM_UTF8).decode("utf-8", errors="replace")
+    lines = text.replace("\r\n", "\n").split("\n", 8)
+    delimiter = _sniff("\n".join(lines[:8]), None)
+    header = next(csv.reader([lines[0]], delimiter=delimiter), [])
+    names = [c.strip() or f"column{i + 1}" for i, c in enumerate(header)]
+    seen = {n for i, n in enumerate(names) if n in names[:i]}
+    if seen:
+        raise DataError.at(path, 1, sorted(seen)[0], "this column name appears twice in the header", kind="header",
+                           hint="rename one of the columns")
+    return names, delimiter, encoding
+
+
+def _count_lines(path: Path) -> int:
+    """Lines in the file (the last one counts without a final newline), counted in 16 MiB chunks."""
+    n, last = 0, b"\n"
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            n += chunk.count(b"\n")
+            last = chunk[-1:]
+    return n + (last != b"\n")
+
+
+def _duckdb_reason(exc: Exception) -> str:
+    """DuckDB's error on one line: the line of the file when it names one, and the reason (no query text)."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    if not lines:
+        return type(exc).__name__
+    head = lines[0].split("Error: ", 1)[-1]  # without DuckDB's "Invalid Input Error: "
+    if head.startswith("CSV Error on Line"):
+        reason = next((ln for ln in lines[1:] if not ln.startswith(("Original Line", "Possible", "*"))), "")
+        return f"line {head.rsplit(' ', 1)[-1]}: {reason}"
+    return head
+
+
+class _Lines:
+    """The decoded lines of a file, streamed; ``buf`` the lines handed out since it was last emptied."""
+
+    def __init__(self, path: Path, encoding: str):
+        self.path, self.encoding, self.buf = path, encoding, []
+
+    def __iter__(self):
+        if self.encoding != "utf-8":
+            with self.path.open(encoding=self.encoding, newline="") as f:
+                for line in f:
+                    self.buf.append(line)
+                    yield line
+            return
+        with self.path.open("rb") as f:
+            for n, raw in enumerate(f, 1):
+                try:
+                    line = raw.decode("utf-8-sig" if n == 1 else "utf-8")
+                except UnicodeDecodeError as exc:
+                    byte = raw[exc.start:exc.start + 1].hex().upper()
+                    raise DataError(f"{self.path}: line {n}: byte 0x{byte} at position {exc.start + 1} is not UTF-8; "
+                                    f"the file is probably in a Windows code page (saved by Excel?): {_RESAVE}",
+                                    path=self.path, row=n, column="encoding") from None
+                self.buf.append(line)
+                yield line
+
+
+def _scan_csv(path: Path, header: list[str], delimiter: str, encoding: str) -> array:
+    """Every record of the file checked (see above), streamed; the line where each data record starts, or
+    DataError naming the line and what to do."""
+    width, lines, starts, prev = len(header), _Lines(path, encoding), array("q"), 0
+    reader = csv.reader(lines, delimiter=delimiter, strict=False)
+    tail: list[str] = []
+    try:
+        for row in reader:
+            first, last = prev + 1, reader.line_num
+            prev, tail, lines.buf = last, lines.buf, []
+            if not row:
+                continue
+            if last > first:
+                if _open_at_end("".join(tail), delimiter):  # the file ended inside the quote
+                    _never_closed(path, first, "")
+                _swallowed(path, first, last, tail[1:], delimiter, width)
+            if len(row) != width:
+                name = _DELIMITER_NAMES.get(delimiter, repr(delimiter))
+                raise DataError(f"{path}: line {first}: {len(row)} fields where the header has {width} (delimiter: "
+                                f"{name}); a field holding the delimiter must be quoted", path=path, row=first,
+                                column="fields")
+            starts.append(first)
+    except csv.Error as exc:
+        _never_closed(path, prev + 1, f" ({exc})")
+    if tail and _open_at_end("".join(tail), delimiter):
+        _never_closed(path, prev - len(tail) + 1, "")
+    starts.pop(0)  # the header
+    return starts
+
+
+def _never_closed(path: Path, line: int, detail: str):
+    raise DataError(f"{path}: line {line}: a quote (\") opened on this line is never closed, so the rest of the "
+                    f"file would be one field{detail}. Close or remove the stray quote", path=path, row=line,
+                    column="quoting")
+
+
+def _swallowed(path: Path, first: int, last: int, inner: list[str], delimiter: str, width: int) -> None:
+    """DataError when a record over lines ``first``..``last`` swallowed lines that look like records."""
+    looks = sum(len(next(csv.reader([ln], delimiter=delimiter), [])) == width and '"' not in ln for ln in inner)
+    if looks:
+        lines = f"{looks} line{'s' * (looks != 1)}"
+        raise DataError(f"{path}: line {first}: a quote (\") opened on this line is only closed on line {last}, so "
+                        f"{lines} that look like records would be read as part of one. Close or remove the stray "
+                        "quote (a quote inside a field is written as two quotes, \"\")", path=path, row=first,
+                        column="quoting")
 
 
 def _new_name(kind: str) -> str:

@@ -27,18 +27,24 @@ table (when one is given); activities without a rate in the cost model, and acti
 from the transactions (``driver: transactions``) that also appear in the activities table (they would be
 counted twice); duplicate customer ids.
 
+A CSV file is first read whole by the engine (:meth:`cfresearch.profit.engine.Engine.read`): a stray quote
+that would swallow records, a quote never closed, a row with more or fewer fields than the header, bytes that
+are not UTF-8, an empty or header-only file are errors naming the line, before any row is checked.
+
 ``on_invalid="raise"`` (default) stops with a :class:`cfresearch.data.DataError` naming the file, the row and the
 column of every problem (the first ten in the message, all counted); ``"exclude"`` leaves those rows out and
 counts them by reason in ``LoadedTable.excluded`` (the ledger and the report show the counts).
 
-Rows: for CSV the line in the file (header = line 1, first record = line 2; a quoted field spanning lines
-shifts this), for Parquet, DuckDB tables and DataFrames the record number (first = 1), for Spark sources 0
-(Spark keeps no row order; the value and the ids identify the row).
+Rows: for CSV the line in the file where the record starts (header = line 1, first record = line 2; blank
+lines and quoted fields over several lines are counted as an editor shows them), for Parquet, DuckDB tables
+and DataFrames the record number (first = 1), for Spark sources 0 (Spark keeps no row order; the value and the
+ids identify the row).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -178,7 +184,7 @@ def _columns(source, spec: dict, rename: dict, where: str):
         raise DataError.from_issues(source.label, issues_frame([{
             "row": 0, "column": n, "problem": f"missing column {n!r}{hint}; columns are {sorted(have)}",
             "kind": "missing column", "action": "raise"} for n in names]), hint=f"{where}: rename yours with "
-            "columns={'customer_id': 'YourName', ...}")
+            "columns={'customer_id': 'YourName', ...}", what=f"in the {where.removeprefix('load_')}")
     return present
 
 
@@ -259,8 +265,9 @@ def _activity_flags(t, present: dict, cost_model: CostModel | None) -> dict:
         return {}
     known = sorted(cost_model.activities)
     derived = [n for n in cost_model.derived]
-    flags = {("unknown activity", present["activity"], f"no rate for this activity in the cost model "
-              f"(missing rate; activities are {known})"): ~t.activity.isin(known)}
+    named = f" {Path(cost_model.source).name}" if str(cost_model.source).lower().endswith((".yaml", ".yml")) else ""
+    flags = {("unknown activity", present["activity"], f"no rate for this activity in the cost model{named} "
+              f"(missing rate): add one there or correct the name; activities are {known}"): ~t.activity.isin(known)}
     if derived:
         flags[("derived activity", present["activity"], "counted from the transactions (driver: transactions "
                "in the cost model): remove these rows or set driver: activities")] = t.activity.isin(derived)
@@ -507,8 +514,8 @@ def load_activities(source, *, table: str | None = None, engine="duckdb", start=
     ...
     cfresearch.data.DataError: DataFrame: 2 problems in the activities:
       row 2, column date: value '2024-13-01' — not a date (expected YYYY-MM-DD)
-      row 2, column activity: value 'visit' — no rate for this activity in the cost model (missing rate; \
-activities are ['support_contact'])
+      row 2, column activity: value 'visit' — no rate for this activity in the cost model (missing rate): add \
+one there or correct the name; activities are ['support_contact']
     ...
     """
     eng, rename, src = _prepare(source, table=table, engine=engine, columns=columns, on_invalid=on_invalid,
