@@ -24,11 +24,6 @@ CLVTOOLS_LOG_SE = {"r": 0.05176, "alpha": 0.08570, "a": 0.23424, "b": 0.29078}  
 
 
 @pytest.fixture(scope="module")
-def cdnow():
-    return load_cdnow()
-
-
-@pytest.fixture(scope="module")
 def model(cdnow):
     return fit_bgnbd(cdnow, unit="W")
 

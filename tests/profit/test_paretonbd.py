@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 from scipy import integrate, special
 
-from cfresearch.profit.cdnow import load_cdnow
 from cfresearch.profit.fitting import purchase_data
 from cfresearch.profit.paretonbd import (
     ParetoNBDModel,
@@ -24,11 +23,6 @@ from cfresearch.profit.paretonbd import (
 PUBLISHED = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}  # FHL 2005 (BG/NBD paper, Pareto/NBD row)
 BTYD = {"r": 0.5534, "alpha": 10.5802, "s": 0.6061, "beta": 11.6562}  # BTYD walkthrough / BTYDplus demo
 BTYD_MANUAL = {"r": 0.55, "alpha": 10.56, "s": 0.61, "beta": 11.64}  # BTYD manual, pnbd.Expectation example
-
-
-@pytest.fixture(scope="module")
-def cdnow():
-    return load_cdnow()
 
 
 @pytest.fixture(scope="module")

@@ -161,21 +161,16 @@ def plan_run(study: Study, root: Path, *, from_file: dict[str, Any] | None = Non
 
 
 def _first_lines(error: str, keep: int = 2, limit: int = 300) -> str:
-    """A multi-line error message on one line for the terminal: its first ``keep`` lines and, when there are more,
-    its last line (where an error says what to do), within about ``limit`` characters, with how many lines are
-    left out (the whole error is in the executed notebook and the manifest)."""
+    """A multi-line error message on one line for the terminal: its first ``keep`` lines, cut to about ``limit``
+    characters, and how many more lines there are (the whole error is in the executed notebook and the
+    manifest)."""
     from cfresearch.data import plain_reprs
 
     lines = [ln.strip() for ln in plain_reprs(error).strip().splitlines() if ln.strip()]
-    tail = lines[-1] if len(lines) > keep else ""
-    tail = tail if len(tail) <= limit // 2 else tail[:limit // 2 - 1].rstrip() + "…"
-    head = " ".join(lines[:keep])
-    room = limit - len(tail) - (1 if tail else 0)
-    if len(head) > room:
-        head = head[:room - 1].rstrip() + "…"
-    more = len(lines) - keep - (1 if tail else 0)
-    text = head + (f" … ({more} more line(s) in the executed notebook)" if more > 0 else "")
-    return text + (f" {tail}" if tail else "")
+    text = " ".join(lines[:keep])
+    if len(text) > limit:
+        text = text[:limit - 1].rstrip() + "…"
+    return text + (f" … ({len(lines) - keep} more line(s) in the executed notebook)" if len(lines) > keep else "")
 
 
 def _error_line(exc: BaseException) -> str:
