@@ -462,7 +462,10 @@ def _duckdb_engine(con=None, *, memory_limit=None, threads=None, temp_directory=
     import ibis
 
     backend = ibis.duckdb.from_connection(con) if con is not None else ibis.duckdb.connect()
-    backend.con.execute("SET enable_progress_bar = false")  # no bars in a report's output or a cron mail
+    try:  # no progress bars in a terminal or a cron mail (in a kernel without ipywidgets DuckDB refuses the SET)
+        backend.con.execute("SET enable_progress_bar = false")
+    except Exception:  # noqa: BLE001 - duckdb.InvalidInputException; DuckDB then shows no bar there anyway
+        pass
     settings = {"memory_limit": memory_limit, "threads": threads, "temp_directory": temp_directory}
     for key, value in settings.items():
         if value is not None:
