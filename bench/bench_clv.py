@@ -30,10 +30,10 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
+from timing import best_of  # bench/timing.py (the script's folder is on sys.path)
 
 from cfresearch.profit.bgnbd import fit_bgnbd, simulate_bgnbd
 from cfresearch.profit.cdnow import load_cdnow
@@ -74,15 +74,6 @@ t, m = timed(lambda: ParetoNBDFitter().fit(x[:n], t_x[:n], T[:n]), 1)
 out["pareto_sub"] = {"seconds": t, "params": m.params_.to_dict(), "n": n}
 print(json.dumps(out))
 """
-
-
-def best_of(fn, repeat: int):
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
 
 
 class _Stopped(Exception):

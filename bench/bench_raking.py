@@ -15,26 +15,17 @@ size, ``--quick`` for 100,000 rows. Same data, same run, tol 1e-6 for everyone:
 from __future__ import annotations
 
 import argparse
-import time
 import warnings
 
 import numpy as np
 import pandas as pd
+from timing import best_of as timed  # bench/timing.py (the script's folder is on sys.path)
 
 from cfresearch.survey.design import survey_design
 from cfresearch.survey.estimates import weighted_estimate
 from cfresearch.survey.weighting import rake
 
 SIZES = {"a": 6, "b": 2, "c": 10, "d": 5}
-
-
-def timed(fn, repeat=3):
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
 
 
 def make_data(n: int, seed: int = 2024) -> tuple[pd.DataFrame, dict]:

@@ -35,7 +35,7 @@ from .lifetime import LifetimeValue, lifetime_value
 from .policy import FewerVisits, FreeDelivery, PrioritySupport, ServiceTiers, WhatIfResult, recommend_tiers, what_if
 from .rfm import RFMResult, rfm
 from .transactions import LoadedTable, load_activities, load_customers, load_transactions
-from .whale import WhaleCurve, whale_curve
+from .whale import WhaleCurve, _money, whale_curve
 
 __all__ = ["ACTIVITY_LABELS", "POLICIES", "ProfitabilityStudy", "load_profitability", "named_policy"]
 
@@ -71,13 +71,6 @@ def named_policy(name: str, *, threshold: float = 40.0, top: float = 0.1, extra_
     return FewerVisits(bottom=float(bottom), cut=float(cut))
 
 
-def _money(value: float, currency: str) -> str:
-    sign = "−" if value < 0 else ""
-    symbol = {"GBP": "£", "EUR": "€", "USD": "$"}.get(currency, "")
-    amount = f"{abs(value):,.0f}"
-    return f"{sign}{symbol}{amount}" if symbol else f"{sign}{amount} {currency}"
-
-
 @dataclass(frozen=True, eq=False)
 class ProfitabilityStudy(Result):
     """The loaded study: ``ledger`` (the customer P&L), the loaded ``transactions``, ``activities`` and
@@ -107,7 +100,7 @@ class ProfitabilityStudy(Result):
 
     def money(self, value: float) -> str:
         """An amount for a reader: whole units with the currency's symbol (``−£1,234``)."""
-        return _money(float(value), self.currency)
+        return _money(float(value), self.currency, 0)
 
     # -- the analyses -------------------------------------------------------------------------------------------
     def whale(self) -> WhaleCurve:
