@@ -41,6 +41,7 @@ from ..data import DataError, issues_frame
 from ..results import Result
 from .costs import CostModel, load_cost_model
 from .engine import Engine, get_engine
+from .orders import channels_of, orders_per_customer, packs_bits
 from .transactions import LoadedTable, load_activities, load_customers, load_transactions
 
 __all__ = ["CustomerLedger", "customer_ledger", "summarise_purchases"]
@@ -185,26 +186,13 @@ def _unit(model: CostModel, name: str):
     return model.unit_cost(name), a.minutes, pool.cost / pool.practical_minutes
 
 
-def _orders_ibis(tx):
-    sale = ~tx.returned
-    return tx.group_by(["customer_id", "order_id"]).aggregate(
-        revenue=tx.revenue.sum(), cogs=tx.cogs.sum(), fee=tx.delivery_fee.sum(), sale=sale.any(),
-        delivered=(tx.delivered & sale).any(),
-        returned=tx.returned.any(), date=tx.date.min(where=sale), channel=tx.channel.min(where=sale))
-
-
-def _tx_ibis(tx, model: CostModel | None, channels: list[str]):
+def _tx_ibis(tx: LoadedTable, model: CostModel | None, channels: list[str]):
+    """The transactions' part of the ledger: the orders per customer that validation kept (or computed here when
+    it could not keep them), with the events and costs of the activities counted from the transactions."""
     import ibis
 
-    o = _orders_ibis(tx)
-    as_int = {"sale": o.sale.cast("int64"), "delivered": (o.delivered & o.sale).cast("int64"),
-              "returned": o.returned.cast("int64")}
-    # orders per channel as columns (the main channel is picked on the driver): no second pass over the orders
-    per_channel = {f"_ch{i}": (o.sale & (o.channel == ch)).cast("int64").sum() for i, ch in enumerate(channels)}
-    cust = o.group_by("customer_id").aggregate(
-        orders=as_int["sale"].sum(), revenue=o.revenue.sum(), cogs=o.cogs.sum(), delivery_fee=o.fee.sum(),
-        n_delivered=as_int["delivered"].sum(),
-        n_returned=as_int["returned"].sum(), first_date=o.date.min(), last_date=o.date.max(), **per_channel)
+    cust = tx.per_customer if tx.per_customer is not None else \
+        orders_per_customer(tx.table, channels, packed=packs_bits(tx.engine))
     derived = {"order": cust.orders, "delivery": cust.n_delivered, "return": cust.n_returned}
     cols = {}
     for name in (model.derived if model is not None else ()):
@@ -213,24 +201,21 @@ def _tx_ibis(tx, model: CostModel | None, channels: list[str]):
         cols[f"_min_{name}"] = derived[name].cast("float64") * minutes if minutes is not None else \
             ibis.literal(0.0)
         cols[f"cts_{name}"] = derived[name].cast("float64") * per_event
-    return cust.mutate(**cols).drop("n_delivered", "n_returned")
+    counts = [cust[f"_ch{i}"] for i in range(len(channels))]
+    cols["channel"] = _main_channel(counts, channels)
+    return cust.mutate(**cols).drop("n_delivered", "n_returned", "_orphan_orders", "_dup_candidates",
+                                    *[f"_ch{i}" for i in range(len(channels))])
 
 
-def _main_channel(frame: pd.DataFrame, channels: list[str]) -> pd.DataFrame:
-    """The channel of most of each customer's orders (ties: the first in alphabetical order), from ``_ch<i>``."""
-    cols = [f"_ch{i}" for i in range(len(channels))]
-    if not cols:
-        return frame.assign(channel=pd.Series(np.nan, index=frame.index, dtype="str"))
-    counts = frame[cols].fillna(0).to_numpy(dtype="int64")
-    best = counts.argmax(axis=1)
-    main = np.asarray(channels, dtype=object)[best]
-    main[counts.max(axis=1) == 0] = None
-    return frame.drop(columns=cols).assign(channel=pd.Series(main, index=frame.index, dtype="str"))
+def _main_channel(counts: list, channels: list[str]):
+    """The channel of most of a customer's orders (ties: the first in alphabetical order; missing without orders
+    with a channel), from the orders per channel ``counts`` (Ibis columns, in the order of ``channels``)."""
+    import ibis
 
-
-def _channels(eng: Engine, tx) -> list[str]:
-    names = eng.collect(tx.filter(tx.channel.notnull()).select("channel").distinct())["channel"]
-    return sorted(str(c) for c in names)
+    if not channels:
+        return ibis.null("string")
+    best = ibis.greatest(*counts) if len(counts) > 1 else counts[0]
+    return ibis.cases(*[((best > 0) & (n == best), ch) for n, ch in zip(counts, channels)], else_=ibis.null("string"))
 
 
 def _acts_ibis(acts, model: CostModel):
@@ -263,7 +248,7 @@ def _ledger_ibis(eng: Engine, tx: LoadedTable, acts: LoadedTable | None, custome
                  model: CostModel | None, channels: list[str]) -> pd.DataFrame:
     import ibis
 
-    t = _tx_ibis(tx.table, model, channels)
+    t = _tx_ibis(tx, model, channels)
     a = _acts_ibis(acts.table, model) if acts is not None and model is not None else None
     if a is not None:
         a = a.rename(_a_id="customer_id")
@@ -271,13 +256,14 @@ def _ledger_ibis(eng: Engine, tx: LoadedTable, acts: LoadedTable | None, custome
         t = t.mutate(customer_id=ibis.coalesce(t.customer_id, t._a_id)).drop("_a_id")
     if customers is not None:
         c = customers.table.rename(_c_id="customer_id")
+        c = c.drop("channel") if "channel" in c.columns else c  # the customer's main channel is the orders' one
         t = t.left_join(c, t.customer_id == c._c_id).drop("_c_id")
     if model is not None and model.fixed:
         seg = t.segment
         n_seg = t.customer_id.count().over(group_by=seg)
         amount = ibis.cases(*[(seg == s, float(v)) for s, v in model.fixed.items()], else_=0.0)
         t = t.mutate(fixed_cost=amount / n_seg.cast("float64"))
-    return eng.collect(t)
+    return eng.collect(_pnl_ibis(t, model).order_by("customer_id"))
 
 
 # -- the pandas reference path -------------------------------------------------------------------------------------
@@ -343,37 +329,77 @@ def _acts_pandas(acts: pd.DataFrame, model: CostModel) -> pd.DataFrame | None:
 
 
 # -- finishing (both paths) ------------------------------------------------------------------------------------------
-def _finish(frame: pd.DataFrame, model: CostModel | None, attributes: list[str]):
-    """Fill the gaps, add the P&L arithmetic, order and type the columns; returns (customers, minutes per pool)."""
+# Money to a millionth: sums taken in another order (Spark, DuckDB's threads) then give the same amounts, so a
+# customer whose profit is 0.00 is 0 on every engine, not -1e-13 on one of them. The engines do this arithmetic in
+# SQL (_pnl_ibis), the pandas path in numpy (_pnl_numpy): on millions of customers every column built in Python is
+# memory touched for the first time, which costs more than the sums themselves.
+def _pnl_columns(model: CostModel | None) -> tuple[list[str], list[str], list[str]]:
     names = list(model.activities) if model is not None else []
-    f = frame.copy()
-    for col in ["orders", *[f"n_{a}" for a in names]]:
-        f[col] = f[col].fillna(0).astype("int64") if col in f else 0
-    for col in ["revenue", "cogs", "delivery_fee", "fixed_cost", *[f"cts_{a}" for a in names],
-                *[f"_min_{a}" for a in names]]:
-        f[col] = f[col].astype("float64").fillna(0.0) if col in f else 0.0
-    # Money to a millionth: sums taken in another order (Spark, DuckDB's threads) then give the same amounts, so a
-    # customer whose profit is 0.00 is 0 on every engine, not -1e-13 on one of them.
+    counts = ["orders", *[f"n_{a}" for a in names]]
     money = ["revenue", "cogs", "delivery_fee", "fixed_cost", *[f"cts_{a}" for a in names]]
-    f[money] = f[money].round(_DECIMALS)
-    f["gross_margin"] = f["revenue"] - f["cogs"]
-    cts = [f"cts_{a}" for a in names]
-    f["cost_to_serve"] = (f[cts].sum(axis=1) if cts else 0.0) + f["fixed_cost"]
-    f["net_profit"] = f["gross_margin"] + f["delivery_fee"] - f["cost_to_serve"]
-    f[["gross_margin", "cost_to_serve", "net_profit"]] = f[["gross_margin", "cost_to_serve", "net_profit"]].round(
-        _DECIMALS)
+    return names, counts, money
+
+
+def _pnl_ibis(t, model: CostModel | None):
+    """``t`` with the gaps filled and the P&L arithmetic done (the columns of :func:`_pnl_numpy`)."""
+    import ibis
+
+    names, counts, money = _pnl_columns(model)
+    cols = {c: ibis.coalesce(t[c], 0).cast("int64") if c in t.columns else ibis.literal(0, "int64") for c in counts}
+    cash = {c: ibis.coalesce(t[c].cast("float64"), 0.0).round(_DECIMALS) if c in t.columns else ibis.literal(0.0)
+            for c in money}
+    gross = cash["revenue"] - cash["cogs"]
+    cost = cash["fixed_cost"]
+    for a in names:
+        cost = cost + cash[f"cts_{a}"]
+    cols |= cash | {"gross_margin": gross.round(_DECIMALS), "cost_to_serve": cost.round(_DECIMALS),
+                    "net_profit": (gross + cash["delivery_fee"] - cost).round(_DECIMALS)}
+    cols |= {f"_min_{a}": ibis.coalesce(t[f"_min_{a}"], 0.0) if f"_min_{a}" in t.columns else ibis.literal(0.0)
+             for a in names}
+    return t.mutate(**cols)
+
+
+def _pnl_numpy(frame: pd.DataFrame, model: CostModel | None) -> dict:
+    """Counts and money of the P&L as numpy columns: gaps filled, money rounded to a millionth, gross margin, cost
+    to serve and net profit (the module docstring)."""
+    names, counts, money = _pnl_columns(model)
+    n = len(frame)
+
+    def column(col, dtype, fill):
+        return frame[col].to_numpy(dtype=dtype, na_value=fill) if col in frame else np.full(n, fill, dtype=dtype)
+
+    out = {c: column(c, "int64", 0) for c in counts}
+    out |= {c: np.round(column(c, "float64", 0.0), _DECIMALS) for c in money}
+    gross = out["revenue"] - out["cogs"]
+    cost = out["fixed_cost"] + (np.sum([out[f"cts_{a}"] for a in names], axis=0) if names else 0.0)
+    out |= {"gross_margin": np.round(gross, _DECIMALS), "cost_to_serve": np.round(cost, _DECIMALS),
+            "net_profit": np.round(gross + out["delivery_fee"] - cost, _DECIMALS)}
+    out |= {f"_min_{a}": column(f"_min_{a}", "float64", 0.0) for a in names}
+    return out
+
+
+def _finish(frame: pd.DataFrame, model: CostModel | None, attributes: list[str], *, engine_side: bool = False):
+    """Order and type the columns; returns (customers, minutes per pool). ``engine_side``: the engine did the
+    arithmetic (:func:`_pnl_ibis`) and sorted the rows by customer_id; else both are done here. One DataFrame is
+    built at the end, without copying the columns into two-dimensional blocks."""
+    names = list(model.activities) if model is not None else []
+    frame = frame.reset_index(drop=True)
+    values = {c: frame[c] for c in frame.columns} if engine_side else _pnl_numpy(frame, model)
     minutes = {}
     for a in names:
         pool = model.activities[a].pool
         if pool is not None:
-            minutes[pool] = minutes.get(pool, 0.0) + float(f[f"_min_{a}"].sum())
-    for col in ("first_date", "last_date"):
-        f[col] = pd.to_datetime(f[col]).astype("datetime64[ns]")
-    f["customer_id"] = f["customer_id"].astype("str")
-    f["channel"] = f["channel"].astype("str") if "channel" in f else pd.Series(np.nan, index=f.index, dtype="str")
-    order = ["customer_id", "orders", *_MONEY, *cts, *_TAIL, *[f"n_{a}" for a in names], "first_date", "last_date",
-             "channel", *[c for c in attributes if c not in ("channel",)]]
-    f = f[order].sort_values("customer_id", kind="stable").reset_index(drop=True)
+            minutes[pool] = minutes.get(pool, 0.0) + float(values[f"_min_{a}"].sum())
+    cts = [f"cts_{a}" for a in names]
+    out = {"customer_id": frame["customer_id"].astype("str")}
+    out |= {c: values[c] for c in ["orders", *_MONEY, *cts, *_TAIL, *[f"n_{a}" for a in names]]}
+    out |= {c: pd.to_datetime(frame[c]).astype("datetime64[ns]") for c in ("first_date", "last_date")}
+    out["channel"] = frame["channel"] if "channel" in frame else pd.Series(np.nan, index=frame.index)
+    out["channel"] = out["channel"].astype("str")
+    out |= {c: frame[c] for c in attributes if c != "channel"}
+    f = pd.DataFrame(out, copy=False)
+    if not engine_side:
+        f = f.sort_values("customer_id", kind="stable").reset_index(drop=True)
     for col in attributes:
         if f[col].dtype == object:
             f[col] = f[col].astype("str")
@@ -423,12 +449,12 @@ def customer_ledger(transactions, activities=None, cost_model=None, customers=No
                          "segment column")
     attributes = [c for c in cust.table.columns if c != "customer_id"] if cust is not None else []
     if eng.relational:
-        channels = _channels(eng, tx.table)
-        frame = _main_channel(_ledger_ibis(eng, tx, acts, cust, model, channels), channels)
+        channels = list(tx.channels) if tx.per_customer is not None else channels_of(eng, tx.table)
+        frame = _ledger_ibis(eng, tx, acts, cust, model, channels)
     else:
         frame = _ledger_pandas(tx.to_pandas(), acts.to_pandas() if acts is not None else None,
                                cust.to_pandas() if cust is not None else None, model)
-    customers_frame, minutes = _finish(frame, model, attributes)
+    customers_frame, minutes = _finish(frame, model, attributes, engine_side=eng.relational)
     days = _window_days(start, end, tx, acts)
     capacity = model.capacity(minutes, days=days) if model is not None else model_free_capacity()
     unallocated = {}
@@ -456,7 +482,8 @@ def _summary_ibis(eng: Engine, tx, end: pd.Timestamp, value: str) -> pd.DataFram
                                                   total=daily.v.sum(), first_v=daily.v.argmin(daily.date))
     per = per.mutate(recency_days=per["last"].delta(per["first"], unit="day"),
                      t_days=ibis.date(end.date()).delta(per["first"], unit="day"))
-    return eng.collect(per.select("customer_id", "days", "recency_days", "t_days", "total", "first_v"))
+    return eng.collect(per.select("customer_id", "days", "recency_days", "t_days", "total", "first_v")
+                       .order_by("customer_id"))
 
 
 def _summary_pandas(tx: pd.DataFrame, end: pd.Timestamp, value: str) -> pd.DataFrame:
@@ -507,4 +534,4 @@ def summarise_purchases(transactions, *, end, start=None, unit: str = "W", value
         "customer_id": raw["customer_id"].astype("str"), "frequency": freq,
         "recency": raw["recency_days"].astype("float64") / scale, "T": raw["t_days"].astype("float64") / scale,
         "monetary_value": np.where(freq > 0, (raw["total"] - raw["first_v"]) / freq.where(freq > 0, 1), 0.0)})
-    return out.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    return out if eng.relational else out.sort_values("customer_id", kind="stable").reset_index(drop=True)

@@ -21,11 +21,12 @@ Validation runs in the engine as SQL (Ibis expressions), so a file larger than m
 loading it into pandas: one aggregate counts every row-level problem, and only when there are problems are the
 first examples fetched. It finds: missing required values; values that are not numbers, dates or true/false;
 quantities and counts below 1 or not whole; negative revenue or cost of goods on a sale; negative minutes;
-dates outside the analysis window ``start``..``end`` (inclusive); refunds whose order_id has no sale;
-duplicate order lines (a row identical in every column to an earlier one); customers unknown to the customers
-table (when one is given); activities without a rate in the cost model, and activities the cost model counts
-from the transactions (``driver: transactions``) that also appear in the activities table (they would be
-counted twice); duplicate customer ids.
+dates outside the analysis window ``start``..``end`` (inclusive); refunds whose order_id has no sale to the
+same customer; duplicate order lines (a row identical in every column to an earlier one); customers unknown to
+the customers table (when one is given); activities without a rate in the cost model, and activities the cost
+model counts from the transactions (``driver: transactions``) that also appear in the activities table (they
+would be counted twice); duplicate customer ids. The two checks across rows of transactions run only where one pass over
+the orders (:mod:`cfresearch.profit.orders`, kept for the ledger) finds an order they could concern.
 
 A CSV file is first read whole by the engine (:meth:`cfresearch.profit.engine.Engine.read`): a stray quote
 that would swallow records, a quote never closed, a row with more or fewer fields than the header, bytes that
@@ -53,6 +54,7 @@ from ..data import DataError, issues_frame
 from ..results import Result
 from .costs import CostModel, load_cost_model
 from .engine import Engine, get_engine
+from .orders import channels_of, orders_per_customer, packs_bits
 
 __all__ = ["ACTIVITY_COLUMNS", "CUSTOMER_COLUMNS", "TRANSACTION_COLUMNS", "LoadedTable", "load_activities",
            "load_customers", "load_transactions"]
@@ -94,6 +96,10 @@ class LoadedTable(Result):
     end: pd.Timestamp | None = None
     first_date: pd.Timestamp | None = None
     last_date: pd.Timestamp | None = None
+    #: transactions only: :func:`cfresearch.profit.orders.orders_per_customer` of the valid rows, cached in the
+    #: engine by validation (None when validation left rows out after computing it, or did not run)
+    per_customer: object = field(default=None, repr=False, compare=False)
+    channels: tuple = field(default=(), repr=False)
 
     def to_pandas(self) -> pd.DataFrame:
         """The valid rows as a pandas DataFrame (brings the whole table to Python: for small tables and tests)."""
@@ -285,12 +291,13 @@ def _known_customer(t, customers: LoadedTable | None):
 
 # -- the checks that need a join or a group-by --------------------------------------------------------------------
 def _orphan_refunds(t):
-    """Refund rows whose order_id has no sale (an anti-join of the refunds on the sales' order ids)."""
+    """Refund rows whose order (customer_id, order_id) has no sale (an anti-join of the refunds on the sales)."""
     refunds = t.filter(t.returned.fill_null(False))
     sales = t.filter(~t.returned.fill_null(False))
+    keys = ["customer_id", "order_id"]
     # the sales of refunded orders first (a semi-join that hashes the few refunds, not every sale)
-    refunded = sales.semi_join(refunds.select("order_id"), "order_id").select("order_id").distinct()
-    return refunds.anti_join(refunded, "order_id")
+    refunded = sales.semi_join(refunds.select(*keys), keys).select(*keys).distinct()
+    return refunds.anti_join(refunded, keys)
 
 
 def _duplicate_groups(raw):
@@ -328,8 +335,11 @@ def _validate(engine: Engine, source, kind: str, spec: dict, *, rename, start, e
     counts = engine.collect(t.aggregate(**stats)).iloc[0]
     found = {k: int(counts[f"p{i}"]) for i, k in enumerate(keys) if counts[f"p{i}"]}
     examples = _row_examples(engine, t, source, flags, found) if found else []
-    extra, drops = _table_checks(engine, t, source, kind, present, counts) if validate else ({}, [])
     n, n_bad = int(counts["n"]), int(counts["bad"])
+    per, channels, checks = None, (), {"orphans": True, "duplicates": True}
+    if kind == "transactions" and validate:
+        per, channels, checks = _orders_pass(engine, t.filter(~any_problem) if n_bad else t, present, n_bad)
+    extra, drops = _table_checks(engine, t, source, kind, present, counts, checks) if validate else ({}, [])
     found |= {k: v for k, (v, _) in extra.items()}
     examples += [e for _, ex in extra.values() for e in ex]
     valid = t.filter(~any_problem) if n_bad else t
@@ -346,7 +356,19 @@ def _validate(engine: Engine, source, kind: str, spec: dict, *, rename, start, e
                                     what=f"in the {kind}" + _more(found, issues))
     issues["action"] = "excluded"
     return LoadedTable(kind, table, engine, source.label, n, n - n_bad - n_more, excluded, issues, start, end,
-                       _ts(counts.get("first")), _ts(counts.get("last")))
+                       _ts(counts.get("first")), _ts(counts.get("last")), None if drops else per, channels)
+
+
+def _orders_pass(engine: Engine, valid, present: dict, n_bad: int):
+    """The orders per customer of the valid rows (:mod:`cfresearch.profit.orders`), cached in the engine, and
+    which cross-row checks it leaves to do: the refunds' anti-join only when an order has refunds and no sale, the
+    duplicate-line group-by only when an order could hold two identical lines (and both whenever rows were found
+    invalid, so that those rows are checked too). Returns (cached table, channels, {check: needed})."""
+    channels = tuple(channels_of(engine, valid))
+    per = orders_per_customer(valid, list(channels), fee="delivery_fee" in present, packed=packs_bits(engine)).cache()
+    found = engine.collect(per.aggregate(orphans=per._orphan_orders.sum(), dups=per._dup_candidates.sum())).iloc[0]
+    checks = {"orphans": bool(n_bad or found["orphans"]), "duplicates": bool(n_bad or found["dups"])}
+    return per, channels, checks
 
 
 def _more(found: dict, issues: pd.DataFrame) -> str:
@@ -392,21 +414,21 @@ def _row_of(source, row) -> int:
     return int(row) if source.rows != "none" and row is not None and not pd.isna(row) else 0
 
 
-def _table_checks(engine: Engine, t, source, kind: str, present: dict, counts) -> tuple[dict, list]:
-    """Checks across rows: refunds without a sale, duplicate order lines, duplicate customer ids.
-    Returns ({key: (count, examples)}, [tables of the rows (``_row``) to drop])."""
+def _table_checks(engine: Engine, t, source, kind: str, present: dict, counts, checks: dict) -> tuple[dict, list]:
+    """Checks across rows: refunds without a sale, duplicate order lines, duplicate customer ids (``checks``: which
+    of the first two to run). Returns ({key: (count, examples)}, [tables of the rows (``_row``) to drop])."""
     extra, drops = {}, []
-    if kind == "transactions" and int(counts.get("refunds", 0) or 0):
+    if kind == "transactions" and int(counts.get("refunds", 0) or 0) and checks["orphans"]:
         orphans = _orphan_refunds(t)
         got = engine.collect(orphans.select("_row", "order_id").order_by("_row").limit(_MAX_EXAMPLES))
         n = len(got) if len(got) < _MAX_EXAMPLES else int(engine.collect(orphans.count().name("n")))
         if n:
             key = ("refund without order", present["order_id"], "a refund (returned = true) whose order_id has no "
-                   "sale")
+                   "sale to the customer")
             extra[key] = (n, [{"row": _row_of(source, r), "column": key[1], "value": str(o), "problem": key[2],
                                "kind": key[0]} for r, o in zip(got["_row"], got["order_id"])])
             drops.append(orphans.select("_row"))
-    if kind in ("transactions", "customers"):
+    if kind == "customers" or (kind == "transactions" and checks["duplicates"]):
         raw = source.table if kind == "transactions" else source.table.select("_row", present["customer_id"])
         groups = _duplicate_groups(raw)
         got = engine.collect(groups.select("_n", "_first", "_last").order_by("_last").limit(_MAX_EXAMPLES))
