@@ -337,9 +337,10 @@ def _validate(engine: Engine, source, kind: str, spec: dict, *, rename, start, e
     examples = _row_examples(engine, t, source, flags, found) if found else []
     n, n_bad = int(counts["n"]), int(counts["bad"])
     per, channels, checks = None, (), {"orphans": True, "duplicates": True}
+    rows_ok = t.filter(~any_problem) if n_bad else t
     if kind == "transactions" and validate:
-        per, channels, checks = _orders_pass(engine, t.filter(~any_problem) if n_bad else t, present, n_bad)
-    extra, drops = _table_checks(engine, t, source, kind, present, counts, checks) if validate else ({}, [])
+        per, channels, checks = _orders_pass(engine, rows_ok, present)
+    extra, drops = _table_checks(engine, rows_ok, source, kind, present, counts, checks) if validate else ({}, [])
     found |= {k: v for k, (v, _) in extra.items()}
     examples += [e for _, ex in extra.values() for e in ex]
     valid = t.filter(~any_problem) if n_bad else t
@@ -359,15 +360,16 @@ def _validate(engine: Engine, source, kind: str, spec: dict, *, rename, start, e
                        _ts(counts.get("first")), _ts(counts.get("last")), None if drops else per, channels)
 
 
-def _orders_pass(engine: Engine, valid, present: dict, n_bad: int):
-    """The orders per customer of the valid rows (:mod:`cfresearch.profit.orders`), cached in the engine, and
-    which cross-row checks it leaves to do: the refunds' anti-join only when an order has refunds and no sale, the
-    duplicate-line group-by only when an order could hold two identical lines (and both whenever rows were found
-    invalid, so that those rows are checked too). Returns (cached table, channels, {check: needed})."""
+def _orders_pass(engine: Engine, valid, present: dict):
+    """The orders per customer of the rows without row-level problems (:mod:`cfresearch.profit.orders`), cached in
+    the engine, and which cross-row checks it leaves to do: the refunds' anti-join only when an order has refunds
+    and no sale, the duplicate-line group-by only when an order could hold two identical lines (identical rows
+    have the same row-level problems: duplicates among rows left out already change nothing). Returns (cached
+    table, channels, {check: needed})."""
     channels = tuple(channels_of(engine, valid))
     per = orders_per_customer(valid, list(channels), fee="delivery_fee" in present, packed=packs_bits(engine)).cache()
     found = engine.collect(per.aggregate(orphans=per._orphan_orders.sum(), dups=per._dup_candidates.sum())).iloc[0]
-    checks = {"orphans": bool(n_bad or found["orphans"]), "duplicates": bool(n_bad or found["dups"])}
+    checks = {"orphans": bool(found["orphans"]), "duplicates": bool(found["dups"])}
     return per, channels, checks
 
 
@@ -415,8 +417,9 @@ def _row_of(source, row) -> int:
 
 
 def _table_checks(engine: Engine, t, source, kind: str, present: dict, counts, checks: dict) -> tuple[dict, list]:
-    """Checks across rows: refunds without a sale, duplicate order lines, duplicate customer ids (``checks``: which
-    of the first two to run). Returns ({key: (count, examples)}, [tables of the rows (``_row``) to drop])."""
+    """Checks across rows: refunds without a sale (among ``t``, the rows without row-level problems), duplicate
+    order lines and customer ids (among all rows as read); ``checks``: which of the first two to run. Returns
+    ({key: (count, examples)}, [tables of the rows (``_row``) to drop])."""
     extra, drops = {}, []
     if kind == "transactions" and int(counts.get("refunds", 0) or 0) and checks["orphans"]:
         orphans = _orphan_refunds(t)
