@@ -47,6 +47,10 @@ MODEL = {"currency": "GBP",
                         "visit": {"rate": 45.0}},
          "pools": {"service_desk": {"cost": 1_800_000, "practical_minutes": 3_000_000}}}
 CACHE = Path(tempfile.gettempdir()) / "cfresearch-bench"
+#: DuckDB's memory cap for our headline run: what the README recommends on a machine shared with other work (the
+#: study's memory_limit parameter); the run with DuckDB's default (80% of RAM) is shown beside it
+OURS_LIMIT = "1GB"
+REPEAT = 2
 
 
 # -- data -----------------------------------------------------------------------------------------------------------
@@ -247,6 +251,18 @@ def child(kind: str, *args) -> dict:
     return json.loads(line[-1][7:])
 
 
+def best_of(n: int, kind: str, *args) -> dict:
+    """``n`` runs of one engine, each in a fresh process: the best time; the highest peak memory for ours, the
+    lowest for the baseline (the comparison leans against us)."""
+    runs = [child(kind, *args) for _ in range(n)]
+    good = [r for r in runs if "error" not in r]
+    if not good:
+        return runs[0]
+    out = min(good, key=lambda r: r["seconds"])
+    pick = max if kind == "ours" else min
+    return out | {"peak_gb": pick(r["peak_gb"] for r in good)}
+
+
 def _line(name: str, r: dict, base: dict | None = None) -> str:
     if "error" in r:
         return f"{name:<34} FAILED: {r['error'].strip().splitlines()[-1] if r['error'].strip() else '?'}"
@@ -273,16 +289,19 @@ def main() -> int:
     tx, acts = generate(args.n, CACHE)
     print(f"data: {tx} ({tx.stat().st_size / 1e6:.0f} MB), {acts.name} (generated or reused in "
           f"{time.perf_counter() - t0:.0f} s)\n")
-    ours = child("ours", str(tx), str(acts), None)
-    pandas = child("pandas", str(tx), str(acts))
-    print(f"{args.n:,} transactions: P&L + purchase summary (wall time after imports, peak RSS of the process)")
-    print(_line("ours: DuckDB (with validation)", ours, pandas))
+    ours = best_of(REPEAT, "ours", str(tx), str(acts), OURS_LIMIT)
+    plain = best_of(REPEAT, "ours", str(tx), str(acts), None)
+    pandas = best_of(REPEAT, "pandas", str(tx), str(acts))
+    print(f"{args.n:,} transactions: P&L + purchase summary (wall time after imports, peak RSS of the process; "
+          f"best time of {REPEAT} runs, highest peak for ours, lowest for pandas)")
+    print(_line(f"ours: DuckDB, memory_limit {OURS_LIMIT}", ours, pandas))
+    print(_line("ours: DuckDB, its default memory", plain, pandas))
     print(_line("pandas 3 tuned (arrow, int keys)", pandas))
     ok = "error" not in ours and "error" not in pandas
     if ok:
-        print(f"  ours validated the rows in {ours['t_validate']:.1f} s of that; results agree: "
-              f"{_same(ours, pandas)} ({ours['customers']:,} customers, Σ net profit {ours['sum_net_profit']:,.2f}, "
-              f"Σ frequency {ours['sum_frequency']:,})")
+        print(f"  ours loaded and validated the rows in {ours['t_validate']:.1f} s of that (with the pass over the "
+              f"orders that the P&L reuses); results agree: {_same(ours, pandas)} ({ours['customers']:,} customers, "
+              f"Σ net profit {ours['sum_net_profit']:,.2f}, Σ frequency {ours['sum_frequency']:,})")
         ok = _same(ours, pandas) and pandas["seconds"] / ours["seconds"] >= 4 and \
             ours["peak_gb"] <= pandas["peak_gb"] / 2
     if not args.no_spark:

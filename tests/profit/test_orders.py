@@ -115,8 +115,10 @@ def test_clean_refunds_and_two_line_orders_skip_the_slow_checks(monkeypatch):
     calls = _spy(monkeypatch)
     t = load_transactions(clean_with_refunds())
     assert calls == {"orphans": 0, "duplicates": 0}
-    assert t.per_customer is not None and t.channels == ()
+    assert "orders" in t.cache and t.channels == ()
     led = customer_ledger(t)
+    assert "orders" not in t.cache  # the ledger took it: the engine frees it
+    assert customer_ledger(t).customers.equals(led.customers)  # a second ledger counts the orders again
     assert led.customers.set_index("customer_id")[["orders", "revenue"]].to_dict("index") == {
         "a": {"orders": 1, "revenue": 0.0}, "b": {"orders": 2, "revenue": 40.0}}
 
@@ -146,6 +148,6 @@ def test_a_refund_of_another_customers_order_has_no_order():
 def test_rows_left_out_after_the_pass_are_left_out_of_the_ledger():
     tx = pd.concat([clean_with_refunds(), clean_with_refunds().iloc[[2]]], ignore_index=True)
     t = load_transactions(tx, on_invalid="exclude")
-    assert t.per_customer is None  # computed before the duplicate was dropped: not used
+    assert t.cache == {}  # computed before the duplicate was dropped: not kept
     led = customer_ledger(t)
     assert led.customers.set_index("customer_id")["revenue"].to_dict() == {"a": 0.0, "b": 40.0}

@@ -193,8 +193,9 @@ def _tx_ibis(tx: LoadedTable, model: CostModel | None, channels: list[str]):
     it could not keep them), with the events and costs of the activities counted from the transactions."""
     import ibis
 
-    cust = tx.per_customer if tx.per_customer is not None else \
-        orders_per_customer(tx.table, channels, packed=packs_bits(tx.engine))
+    cust = tx.cache.pop("orders", None)  # used once: the engine frees it with the last reference
+    if cust is None:
+        cust = orders_per_customer(tx.table, channels, packed=packs_bits(tx.engine))
     derived = {"order": cust.orders, "delivery": cust.n_delivered, "return": cust.n_returned}
     cols = {}
     for name in (model.derived if model is not None else ()):
@@ -451,7 +452,7 @@ def customer_ledger(transactions, activities=None, cost_model=None, customers=No
                          "segment column")
     attributes = [c for c in cust.table.columns if c != "customer_id"] if cust is not None else []
     if eng.relational:
-        channels = list(tx.channels) if tx.per_customer is not None else channels_of(eng, tx.table)
+        channels = list(tx.channels) if "orders" in tx.cache else channels_of(eng, tx.table)
         frame = _ledger_ibis(eng, tx, acts, cust, model, channels)
     else:
         frame = _ledger_pandas(tx.to_pandas(), acts.to_pandas() if acts is not None else None,

@@ -189,13 +189,15 @@ class ProfitabilityStudy(Result):
 
 
 def load_profitability(transactions, activities=None, cost_model=None, customers=None, *, start=None, end=None,
-                       engine=None, on_invalid: str = "exclude", tables: dict | None = None) -> ProfitabilityStudy:
+                       engine=None, on_invalid: str = "exclude", tables: dict | None = None,
+                       memory_limit: str | None = None) -> ProfitabilityStudy:
     """Load, check and cost a study: ``transactions`` (file, DataFrame, Spark table...), optional ``activities``
     and ``customers``, the ``cost_model`` (YAML path, dict), the window ``start``..``end`` (default: the
     transactions' first and last dates), the ``engine`` ("duckdb", "spark", "pandas", a Spark Connect URL or a
     session) and ``on_invalid`` ("exclude": leave bad rows out and count them; "raise": stop at the first bad
     file with its rows and columns). ``tables``: the table to read for each source that is a DuckDB database
-    file, ``{"transactions": "sales", "activities": ..., "customers": ...}``.
+    file, ``{"transactions": "sales", "activities": ..., "customers": ...}``. ``memory_limit`` (e.g. ``"2GB"``):
+    the most memory DuckDB may use, spilling to disk beyond it (DuckDB's default is 80% of the machine's).
 
     >>> from cfresearch.paths import sample_dir
     >>> base = sample_dir() / "profitability"
@@ -206,7 +208,7 @@ def load_profitability(transactions, activities=None, cost_model=None, customers
 313,162.21, cost-to-serve 228,190.70, net profit 103,856.46
     """
     check_choice(on_invalid, ("raise", "exclude"), where="load_profitability", what="on_invalid")
-    eng = get_engine(engine if engine is not None else "duckdb")
+    eng = get_engine(engine if engine is not None else "duckdb", memory_limit=memory_limit or None)
     if cost_model is None:
         raise ValueError("load_profitability: a cost model is needed (a YAML file of rates; see "
                          "data/sample/profitability/cost_model.yaml)")

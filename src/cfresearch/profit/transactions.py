@@ -96,9 +96,10 @@ class LoadedTable(Result):
     end: pd.Timestamp | None = None
     first_date: pd.Timestamp | None = None
     last_date: pd.Timestamp | None = None
-    #: transactions only: :func:`cfresearch.profit.orders.orders_per_customer` of the valid rows, cached in the
-    #: engine by validation (None when validation left rows out after computing it, or did not run)
-    per_customer: object = field(default=None, repr=False, compare=False)
+    #: transactions only: what validation computed in the engine for the ledger, {"orders": the cached
+    #: :func:`cfresearch.profit.orders.orders_per_customer` of the valid rows} (empty when validation left rows out
+    #: after computing it, or did not run). The ledger takes it out, so that the engine frees it once used.
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
     channels: tuple = field(default=(), repr=False)
 
     def to_pandas(self) -> pd.DataFrame:
@@ -357,7 +358,8 @@ def _validate(engine: Engine, source, kind: str, spec: dict, *, rename, start, e
                                     what=f"in the {kind}" + _more(found, issues))
     issues["action"] = "excluded"
     return LoadedTable(kind, table, engine, source.label, n, n - n_bad - n_more, excluded, issues, start, end,
-                       _ts(counts.get("first")), _ts(counts.get("last")), None if drops else per, channels)
+                       _ts(counts.get("first")), _ts(counts.get("last")),
+                       {"orders": per} if per is not None and not drops else {}, channels)
 
 
 def _orders_pass(engine: Engine, valid, present: dict):
