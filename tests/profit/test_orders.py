@@ -37,11 +37,11 @@ def by_pandas(lines: pd.DataFrame) -> pd.DataFrame:
     x["sale_date"] = x["date"].where(x["sale"])
     x["sale_channel"] = x["channel"].where(x["sale"])
     o = x.groupby(["customer_id", "order_id"]).agg(
-        n=("sale", "size"), revenue=("revenue", "sum"), rmax=("revenue", "max"), cogs=("cogs", "sum"),
+        n=("sale", "size"), revenue=("revenue", "sum"), cogs=("cogs", "sum"),
         fee=("delivery_fee", "sum"), sale=("sale", "any"), dsale=("dsale", "any"), ret=("returned", "any"),
         date=("sale_date", "min"), channel=("sale_channel", "min")).reset_index()
     o["orphan"] = o["ret"] & ~o["sale"]
-    o["cand"] = (o["n"] > 2) | ((o["n"] == 2) & (o["rmax"] * 2 == o["revenue"]))
+    o["cand"] = (o["n"] > 2) | ((o["n"] == 2) & ~(o["sale"] & o["ret"]))
     for i, ch in enumerate(CHANNELS):
         o[f"_ch{i}"] = o["sale"] & (o["channel"] == ch)
     g = o.groupby("customer_id")
@@ -105,13 +105,17 @@ def _spy(monkeypatch) -> dict:
 
 def clean_with_refunds() -> pd.DataFrame:
     return pd.DataFrame({
-        "customer_id": ["a", "a", "b", "b", "b"], "order_id": ["1", "1", "2", "3", "3"],
-        "date": pd.to_datetime(["2024-01-05", "2024-01-12", "2024-02-01", "2024-02-03", "2024-02-03"]),
-        "revenue": [30.0, -30.0, 20.0, 12.0, 8.0], "cogs": [18.0, -18.0, 12.0, 7.0, 5.0],
-        "returned": [False, True, False, False, False]})
+        "customer_id": ["a", "a", "b", "b"], "order_id": ["1", "1", "2", "3"],
+        "date": pd.to_datetime(["2024-01-05", "2024-01-12", "2024-02-01", "2024-02-03"]),
+        "revenue": [30.0, -30.0, 20.0, 12.0], "cogs": [18.0, -18.0, 12.0, 7.0],
+        "returned": [False, True, False, False]})
 
 
-def test_clean_refunds_and_two_line_orders_skip_the_slow_checks(monkeypatch):
+def with_line(tx: pd.DataFrame, **values) -> pd.DataFrame:
+    return pd.concat([tx, pd.DataFrame([tx.iloc[-1].to_dict() | values])], ignore_index=True)
+
+
+def test_clean_refunds_skip_the_slow_checks(monkeypatch):
     calls = _spy(monkeypatch)
     t = load_transactions(clean_with_refunds())
     assert calls == {"orphans": 0, "duplicates": 0}
@@ -120,21 +124,26 @@ def test_clean_refunds_and_two_line_orders_skip_the_slow_checks(monkeypatch):
     assert "orders" not in t.cache  # the ledger took it: the engine frees it
     assert customer_ledger(t).customers.equals(led.customers)  # a second ledger counts the orders again
     assert led.customers.set_index("customer_id")[["orders", "revenue"]].to_dict("index") == {
-        "a": {"orders": 1, "revenue": 0.0}, "b": {"orders": 2, "revenue": 40.0}}
+        "a": {"orders": 1, "revenue": 0.0}, "b": {"orders": 2, "revenue": 32.0}}
+
+
+def test_an_order_of_two_sale_lines_is_checked_line_by_line(monkeypatch):
+    calls = _spy(monkeypatch)
+    t = load_transactions(with_line(clean_with_refunds(), revenue=8.0, cogs=5.0))
+    assert calls["duplicates"] == 1 and t.n_valid == 5  # checked, and nothing found: two different lines
 
 
 def test_two_identical_lines_are_still_found(monkeypatch):
     calls = _spy(monkeypatch)
     tx = pd.concat([clean_with_refunds(), clean_with_refunds().iloc[[2]]], ignore_index=True)
-    with pytest.raises(DataError, match=r"row 6, column order_id: value 'same as row 3'"):
+    with pytest.raises(DataError, match=r"row 5, column order_id: value 'same as row 3'"):
         load_transactions(tx)
     assert calls["duplicates"] == 1
 
 
 def test_a_third_identical_line_is_found():
-    tx = pd.concat([clean_with_refunds(), clean_with_refunds().iloc[[3]]], ignore_index=True)
-    tx.loc[5, "revenue"] = 12.0  # order 3 now has lines 12, 8, 12: three lines, two of them the same
-    with pytest.raises(DataError, match=r"row 6, column order_id: value 'same as row 4'"):
+    tx = with_line(with_line(clean_with_refunds(), revenue=8.0, cogs=5.0), revenue=12.0, cogs=7.0)
+    with pytest.raises(DataError, match=r"row 6, column order_id: value 'same as row 4'"):  # order 3: 12, 8, 12
         load_transactions(tx)
 
 
@@ -150,4 +159,4 @@ def test_rows_left_out_after_the_pass_are_left_out_of_the_ledger():
     t = load_transactions(tx, on_invalid="exclude")
     assert t.cache == {}  # computed before the duplicate was dropped: not kept
     led = customer_ledger(t)
-    assert led.customers.set_index("customer_id")["revenue"].to_dict() == {"a": 0.0, "b": 40.0}
+    assert led.customers.set_index("customer_id")["revenue"].to_dict() == {"a": 0.0, "b": 32.0}
