@@ -357,9 +357,39 @@ def _pnl_ibis(t, model: CostModel | None):
         cost = cost + cash[f"cts_{a}"]
     cols |= cash | {"gross_margin": gross.round(_DECIMALS), "cost_to_serve": cost.round(_DECIMALS),
                     "net_profit": (gross + cash["delivery_fee"] - cost).round(_DECIMALS)}
-    cols |= {f"_min_{a}": ibis.coalesce(t[f"_min_{a}"], 0.0) if f"_min_{a}" in t.columns else ibis.literal(0.0)
-             for a in names}
-    return t.mutate(**cols)
+    t = t.mutate(**cols)
+    return t.drop(*[c for c in t.columns if c.startswith("_min_")])  # the pools' minutes: _minutes_ibis
+
+
+def _minutes_ibis(eng: Engine, frame: pd.DataFrame, acts: LoadedTable | None, model: CostModel | None) -> dict:
+    """Minutes used per pool, summed over the whole ledger rather than brought back per customer (five columns
+    fewer to carry for millions of customers): derived activities' events x their minutes, and the activities'
+    recorded minutes (or events x unit minutes) in one aggregate over the activities table."""
+    import ibis
+
+    if model is None:
+        return {}
+    minutes = {}
+    for name in model.derived:
+        _, unit, _ = _unit(model, name)
+        if unit is not None:
+            pool = model.activities[name].pool
+            minutes[pool] = minutes.get(pool, 0.0) + float(frame[f"n_{name}"].sum()) * unit
+    timed = [a for a in model.activities if model.activities[a].driver == "activities" and
+             model.activities[a].pool is not None]
+    if acts is not None and timed:
+        a = acts.table
+        row = eng.collect(a.aggregate(**{f"m{i}": ibis.coalesce(a.minutes, a["count"].cast("float64") *
+                                                                 _unit(model, name)[1]).sum(where=a.activity == name)
+                                         for i, name in enumerate(timed)})).iloc[0]
+        for i, name in enumerate(timed):
+            pool = model.activities[name].pool
+            minutes[pool] = minutes.get(pool, 0.0) + (0.0 if pd.isna(row[f"m{i}"]) else float(row[f"m{i}"]))
+    for name in model.activities:  # every pool of the model is reported, used or not
+        pool = model.activities[name].pool
+        if pool is not None:
+            minutes.setdefault(pool, 0.0)
+    return minutes
 
 
 def _pnl_numpy(frame: pd.DataFrame, model: CostModel | None) -> dict:
@@ -381,18 +411,20 @@ def _pnl_numpy(frame: pd.DataFrame, model: CostModel | None) -> dict:
     return out
 
 
-def _finish(frame: pd.DataFrame, model: CostModel | None, attributes: list[str], *, engine_side: bool = False):
-    """Order and type the columns; returns (customers, minutes per pool). ``engine_side``: the engine did the
-    arithmetic (:func:`_pnl_ibis`) and sorted the rows by customer_id; else both are done here. One DataFrame is
-    built at the end, without copying the columns into two-dimensional blocks."""
+def _finish(frame: pd.DataFrame, model: CostModel | None, attributes: list[str], *, minutes: dict | None = None):
+    """Order and type the columns; returns (customers, minutes per pool). ``minutes`` given: the engine did the
+    arithmetic (:func:`_pnl_ibis`), summed the pools' minutes and sorted the rows by customer_id; else all three
+    are done here. One DataFrame is built at the end, without copying the columns into two-dimensional blocks."""
     names = list(model.activities) if model is not None else []
     frame = frame.reset_index(drop=True)
+    engine_side = minutes is not None
     values = {c: frame[c] for c in frame.columns} if engine_side else _pnl_numpy(frame, model)
-    minutes = {}
-    for a in names:
-        pool = model.activities[a].pool
-        if pool is not None:
-            minutes[pool] = minutes.get(pool, 0.0) + float(values[f"_min_{a}"].sum())
+    if not engine_side:
+        minutes = {}
+        for a in names:
+            pool = model.activities[a].pool
+            if pool is not None:
+                minutes[pool] = minutes.get(pool, 0.0) + float(values[f"_min_{a}"].sum())
     cts = [f"cts_{a}" for a in names]
     out = {"customer_id": frame["customer_id"].astype("str")}
     out |= {c: values[c] for c in ["orders", *_MONEY, *cts, *_TAIL, *[f"n_{a}" for a in names]]}
@@ -454,10 +486,11 @@ def customer_ledger(transactions, activities=None, cost_model=None, customers=No
     if eng.relational:
         channels = list(tx.channels) if "orders" in tx.cache else channels_of(eng, tx.table)
         frame = _ledger_ibis(eng, tx, acts, cust, model, channels)
+        customers_frame, minutes = _finish(frame, model, attributes, minutes=_minutes_ibis(eng, frame, acts, model))
     else:
         frame = _ledger_pandas(tx.to_pandas(), acts.to_pandas() if acts is not None else None,
                                cust.to_pandas() if cust is not None else None, model)
-    customers_frame, minutes = _finish(frame, model, attributes, engine_side=eng.relational)
+        customers_frame, minutes = _finish(frame, model, attributes)
     days = _window_days(start, end, tx, acts)
     capacity = model.capacity(minutes, days=days) if model is not None else model_free_capacity()
     unallocated = {}

@@ -510,7 +510,7 @@ def load_transactions(source, *, table: str | None = None, engine="duckdb", star
     ...
     cfresearch.data.DataError: DataFrame: 2 problems in the transactions:
       row 2, column order_id: value 'same as row 1' — duplicate order line (the same as an earlier row)
-      row 4, column order_id: value '9' — a refund (returned = true) whose order_id has no sale
+      row 4, column order_id: value '9' — a refund (returned = true) whose order_id has no sale to the customer
     load_transactions: fix the file, or pass on_invalid='exclude' to leave these rows out (they are then counted \
 in the ledger's .excluded)
     >>> t = load_transactions(tx, on_invalid="exclude")

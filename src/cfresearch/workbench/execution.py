@@ -14,6 +14,7 @@ import json
 import logging
 import multiprocessing
 import os
+import re
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -160,14 +161,22 @@ def plan_run(study: Study, root: Path, *, from_file: dict[str, Any] | None = Non
     return RunPlan(study, root, inject, effective, shown_given, hashes, fingerprint)
 
 
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s/:'\"]+/)+([^\s/:'\"]+)")
+
+
 def _first_lines(error: str, keep: int = 2, limit: int = 300) -> str:
-    """A multi-line error message on one line for the terminal: its first ``keep`` lines, cut to about ``limit``
-    characters, and how many more lines there are (the whole error is in the executed notebook and the
-    manifest)."""
+    r"""A multi-line error message on one line for the terminal: its first ``keep`` lines, files named by their
+    name rather than their whole path (a deep folder would push the row, the column and the advice past the cut),
+    cut to about ``limit`` characters, and how many more lines there are (the whole error, paths included, is in
+    the executed notebook and the manifest).
+
+    >>> _first_lines("/tmp/x/run-1/cost.yaml: 1 problem in the cost model:\n  row 6, column rate\n  hint")
+    'cost.yaml: 1 problem in the cost model: row 6, column rate … (1 more line(s) in the executed notebook)'
+    """
     from cfresearch.data import plain_reprs
 
     lines = [ln.strip() for ln in plain_reprs(error).strip().splitlines() if ln.strip()]
-    text = " ".join(lines[:keep])
+    text = _ABSOLUTE_PATH.sub(r"\1", " ".join(lines[:keep]))
     if len(text) > limit:
         text = text[:limit - 1].rstrip() + "…"
     return text + (f" … ({len(lines) - keep} more line(s) in the executed notebook)" if len(lines) > keep else "")
