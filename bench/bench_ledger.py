@@ -1,8 +1,9 @@
 """Benchmark: the customer P&L and the RFM-ready purchase summary on 10,000,000 transactions from Parquet.
 
 Run: ``python bench/bench_ledger.py`` (a few minutes; the data are generated once, about 150 MB, into
-``$TMPDIR/cfresearch-bench/``). ``--large`` (or ``BENCH_LARGE=1``) adds 100,000,000 transactions under a 4 GB
-DuckDB memory limit: about 1.5 GB of Parquet and several minutes more. ``--no-spark`` skips Spark.
+``$TMPDIR/cfresearch-bench/``). ``--large`` (or ``BENCH_LARGE=1``) adds 100,000,000 transactions, DuckDB capped
+so that the whole process stays under 4 GB: about 1.5 GB of Parquet and several minutes more. ``--no-spark``
+skips Spark.
 
 Work measured, the same in every engine: from the Parquet files of transactions (customer, order, date, revenue,
 cogs, quantity, channel, delivered, returned; 2% refund rows) and service activities (support contacts with
@@ -14,14 +15,16 @@ its own subprocess; time is the wall time of the work after imports, memory the 
 ``ru_maxrss`` leaves out).
 
 * **ours (DuckDB)**: ``customer_ledger`` + ``summarise_purchases`` on the Parquet files, with the full row
-  validation of :mod:`cfresearch.profit.transactions` (the baselines validate nothing);
+  validation of :mod:`cfresearch.profit.transactions` (the baselines validate nothing); the headline run caps
+  DuckDB at ``OURS_LIMIT`` (the study's ``memory_limit``), the run with DuckDB's default beside it;
 * **pandas, tuned** (the baseline the requirement names): ``pyarrow.parquet.read_table(...).to_pandas(
   date_as_object=False)`` (real datetime64 dates, not the objects pandas 3's default gives), customer and order
   ids factorised to integer codes once, dates as integer days, then group-bys on integer keys;
 * **Spark local[2]** (Ibis PySpark backend, the same expressions as DuckDB; session start reported apart).
 
 Requirement (exit status 1 if not met): ours at least 4x faster than tuned pandas, with at most half its peak
-memory. The machine has 2 cores and other work may run beside: timings are noisy.
+memory (best of ``REPEAT`` runs each); with ``--large``, 100M transactions with the whole process under 4 GB. The
+machine has 2 cores and other work may run beside: timings are noisy.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ CACHE = Path(tempfile.gettempdir()) / "cfresearch-bench"
 #: DuckDB's memory cap for our headline run: what the README recommends on a machine shared with other work (the
 #: study's memory_limit parameter); the run with DuckDB's default (80% of RAM) is shown beside it
 OURS_LIMIT = "1GB"
+LARGE_LIMIT = "2GB"  # DuckDB's share; the rest holds the 7.6M customers' results (1.5 GB: out of memory)
 REPEAT = 2
 
 
@@ -234,6 +238,7 @@ def _result(t0: float, pnl, rfm, **extra) -> dict:
 
     seconds = time.perf_counter() - t0
     out = {"seconds": seconds, "peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2,
+           "result_gb": (pnl.memory_usage(deep=True).sum() + rfm.memory_usage(deep=True).sum()) / 1024 ** 3,
            "customers": len(pnl), "sum_net_profit": float(pnl["net_profit"].sum()),
            "sum_revenue": float(pnl["revenue"].sum()), "sum_frequency": int(rfm["frequency"].sum()),
            "sum_monetary": float(rfm["monetary_value"].sum())}
@@ -281,7 +286,7 @@ def _same(a: dict, b: dict) -> bool:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--large", action="store_true", help="also 100M rows under a 4 GB DuckDB memory limit")
+    ap.add_argument("--large", action="store_true", help="also 100M rows, the process under 4 GB")
     ap.add_argument("--no-spark", action="store_true")
     ap.add_argument("--n", type=int, default=N_SMALL)
     args = ap.parse_args()
@@ -317,14 +322,19 @@ def main() -> int:
     large = args.large or os.environ.get("BENCH_LARGE") == "1"
     if large:
         tx_l, acts_l = generate(N_LARGE, CACHE)
-        big = child("ours", str(tx_l), str(acts_l), "4GB")
-        print(f"\n{N_LARGE:,} transactions under DuckDB memory_limit='4GB' (spills to {CACHE / 'spill'}):")
-        print(_line("ours: DuckDB, 4 GB limit", big))
-        ok = ok and "error" not in big and big["peak_gb"] < 4.5
+        big = child("ours", str(tx_l), str(acts_l), LARGE_LIMIT)
+        print(f"\n{N_LARGE:,} transactions, DuckDB memory_limit={LARGE_LIMIT!r} (spills to {CACHE / 'spill'}); the "
+              "whole process must stay under 4 GB:")
+        print(_line(f"ours: DuckDB, memory_limit {LARGE_LIMIT}", big))
+        if "error" not in big:
+            print(f"  {big['customers']:,} customers: their P&L and purchase summary in pandas take "
+                  f"{big['result_gb']:.2f} GB of that")
+        ok = ok and "error" not in big and big["peak_gb"] <= 4.0
     else:
-        print("\n(100,000,000 transactions under a 4 GB limit: run with --large or BENCH_LARGE=1; it takes several "
+        print("\n(100,000,000 transactions under a 4 GB cap: run with --large or BENCH_LARGE=1; it takes several "
               "minutes and about 1.5 GB of disk)")
-    print("\nrequirement (>= 4x faster than tuned pandas, <= half its peak memory):", "met" if ok else "NOT MET")
+    print("\nrequirement (>= 4x faster than tuned pandas, <= half its peak memory" + (
+        "; 100M under 4 GB" if large else "") + "):", "met" if ok else "NOT MET")
     return 0 if ok else 1
 
 
