@@ -555,7 +555,9 @@ a duckdb connection or a SparkSession; got 'polars'
     """
     options = {"memory_limit": memory_limit, "threads": threads, "temp_directory": temp_directory}
     given = sorted(k for k, v in options.items() if v is not None)
-    if given and not (engine in ("duckdb", "pandas") or type(engine).__module__.split(".")[0] in ("duckdb", "_duckdb")):
+    module = type(engine).__module__
+    duckdb_connection = module.startswith("duckdb") or module.startswith("_duckdb")
+    if given and not (engine in ("duckdb", "pandas") or duckdb_connection):
         raise ValueError(f"{', '.join(given)}: settings of a DuckDB connection, for engine='duckdb'; a Spark "
                          "session's memory is set where it is built (spark.driver.memory, spark.executor.memory)")
     if isinstance(engine, Engine):
@@ -576,8 +578,7 @@ a duckdb connection or a SparkSession; got 'polars'
             if engine == "pandas":
                 return Engine("pandas", _DEFAULT["duckdb"].backend)
             return _DEFAULT[engine]
-    module = type(engine).__module__
-    if module.startswith("duckdb") or module.startswith("_duckdb"):
+    if duckdb_connection:
         return _duckdb_engine(engine, **options)
     if _is_spark_session(engine):
         return _spark_engine(engine)

@@ -191,19 +191,15 @@ def _unit(model: CostModel, name: str):
 def _tx_ibis(tx: LoadedTable, model: CostModel | None, channels: list[str]):
     """The transactions' part of the ledger: the orders per customer that validation kept (or computed here when
     it could not keep them), with the events and costs of the activities counted from the transactions."""
-    import ibis
-
     cust = tx.cache.pop("orders", None)  # used once: the engine frees it with the last reference
     if cust is None:
         cust = orders_per_customer(tx.table, channels, packed=packs_bits(tx.engine))
     derived = {"order": cust.orders, "delivery": cust.n_delivered, "return": cust.n_returned}
     cols = {}
     for name in (model.derived if model is not None else ()):
-        per_event, minutes, _ = _unit(model, name)
+        per_event = _unit(model, name)[0]
         cols[f"n_{name}"] = derived[name]
-        cols[f"_min_{name}"] = derived[name].cast("float64") * minutes if minutes is not None else \
-            ibis.literal(0.0)
-        cols[f"cts_{name}"] = derived[name].cast("float64") * per_event
+        cols[f"cts_{name}"] = derived[name].cast("float64") * per_event  # their minutes: _minutes_ibis
     counts = [cust[f"_ch{i}"] for i in range(len(channels))]
     cols["channel"] = _main_channel(counts, channels)
     return cust.mutate(**cols).drop("n_delivered", "n_returned", "_orphan_orders", "_dup_candidates",
@@ -243,8 +239,7 @@ def _acts_ibis(acts, model: CostModel):
         per_event, minutes, per_minute = _unit(model, name)
         base = g[f"_ev_{name}"].cast("float64") * per_event if minutes is None else g[f"_min_{name}"] * per_minute
         cost[f"cts_{name}"] = ibis.coalesce(base, 0.0)
-    zero = {f"_min_{n}": ibis.literal(0.0) for n in names if f"_min_{n}" not in g.columns}
-    return g.mutate(**cost, **zero).drop(*[f"_ev_{n}" for n in names if f"_ev_{n}" in g.columns])
+    return g.mutate(**cost).drop(*[c for c in g.columns if c.startswith(("_ev_", "_min_"))])
 
 
 def _ledger_ibis(eng: Engine, tx: LoadedTable, acts: LoadedTable | None, customers: LoadedTable | None,
@@ -357,8 +352,7 @@ def _pnl_ibis(t, model: CostModel | None):
         cost = cost + cash[f"cts_{a}"]
     cols |= cash | {"gross_margin": gross.round(_DECIMALS), "cost_to_serve": cost.round(_DECIMALS),
                     "net_profit": (gross + cash["delivery_fee"] - cost).round(_DECIMALS)}
-    t = t.mutate(**cols)
-    return t.drop(*[c for c in t.columns if c.startswith("_min_")])  # the pools' minutes: _minutes_ibis
+    return t.mutate(**cols)
 
 
 def _minutes_ibis(eng: Engine, frame: pd.DataFrame, acts: LoadedTable | None, model: CostModel | None) -> dict:

@@ -344,8 +344,7 @@ def _validate(engine: Engine, source, kind: str, spec: dict, *, rename, start, e
     extra, drops = _table_checks(engine, rows_ok, source, kind, present, counts, checks) if validate else ({}, [])
     found |= {k: v for k, (v, _) in extra.items()}
     examples += [e for _, ex in extra.values() for e in ex]
-    valid = t.filter(~any_problem) if n_bad else t
-    valid, n_more = _drop(engine, valid, drops)
+    valid, n_more = _drop(engine, rows_ok, drops)
     table = valid.select(*[c for c in spec if c in t.columns], *attributes)
     excluded = pd.DataFrame([{"table": kind, "kind": k[0], "column": k[1], "problem": k[2], "rows": v}
                              for k, v in found.items()], columns=_EXCLUDED_COLUMNS)
