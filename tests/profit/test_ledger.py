@@ -225,3 +225,28 @@ def test_the_sample_ledger_reproduces_its_generating_truth():
     assert wc.top(0.2) / 100 == pytest.approx(truth["whale"]["top_20_percent_share"], abs=1e-4)
     assert round(wc.peak_share * wc.n) == truth["whale"]["peak_at_customers"]
     assert wc.peak_pct / 100 == pytest.approx(truth["whale"]["peak_share"], abs=1e-4)
+
+
+def test_large_results_come_back_through_a_file_unchanged(monkeypatch):
+    """Millions of customers come back from DuckDB through a Parquet file (the engine's memory is free before
+    pandas builds the frame): the sample ledger and its purchase summary, forced that way, are the same frames."""
+    from cfresearch.paths import sample_dir
+    from cfresearch.profit import engine as engine_mod
+    from cfresearch.profit import ledger as ledger_mod
+
+    base = sample_dir() / "profitability"
+
+    def run():
+        tx = load_transactions(base / "transactions.csv", start="2024-01-01", end="2025-12-31")
+        led = customer_ledger(tx, base / "activities.csv", base / "cost_model.yaml", base / "customers.csv")
+        return led.customers, summarise_purchases(tx, end="2025-06-30")
+
+    streamed = run()
+    files = []
+    real = engine_mod._fetch_via_file
+    monkeypatch.setattr(engine_mod, "_fetch_via_file", lambda con, sql: files.append(sql) or real(con, sql))
+    monkeypatch.setattr(ledger_mod, "_LARGE_RESULT", 100)
+    through_file = run()
+    assert len(files) == 2 and len(streamed[0]) > 4000
+    for a, b in zip(streamed, through_file):
+        pd.testing.assert_frame_equal(a, b)

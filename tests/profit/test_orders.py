@@ -157,6 +157,7 @@ def test_a_refund_of_another_customers_order_has_no_order():
 def test_rows_left_out_after_the_pass_are_left_out_of_the_ledger():
     tx = pd.concat([clean_with_refunds(), clean_with_refunds().iloc[[2]]], ignore_index=True)
     t = load_transactions(tx, on_invalid="exclude")
-    assert t.cache == {}  # computed before the duplicate was dropped: not kept
+    assert "orders" not in t.cache  # computed before the duplicate was dropped: not kept
+    assert t.cache["customers"] == 2  # the size of the ledger to come
     led = customer_ledger(t)
     assert led.customers.set_index("customer_id")["revenue"].to_dict() == {"a": 0.0, "b": 32.0}

@@ -30,7 +30,7 @@ pandas DataFrames. The lifetime-value fits, scoring and the service-policy what-
 numpy: they need one row per customer, which fits in memory even for millions of customers.
 
 Engines are compared in ``bench/bench_ledger.py`` (10,000,000 transactions: DuckDB against tuned pandas and
-Spark local mode; 100,000,000 under a 4 GB DuckDB memory limit).
+Spark local mode; 100,000,000 with the whole process under 4 GB, DuckDB capped at 2 GB).
 """
 
 from __future__ import annotations
@@ -107,18 +107,22 @@ class Engine:
         """True when the aggregations run in the engine (DuckDB, Spark), False for the pandas reference path."""
         return self.name != "pandas"
 
-    def collect(self, expr) -> pd.DataFrame:
-        """Run an Ibis expression and bring its (small) result back as a pandas DataFrame.
+    def collect(self, expr, *, large: bool = False) -> pd.DataFrame:
+        """Run an Ibis expression and bring its result back as a pandas DataFrame.
 
         On DuckDB the expression's SQL runs on the connection itself and comes back as Arrow, which pandas takes
         (:func:`_arrow_to_pandas`): Ibis' own ``to_pandas`` converted the 763,432-customer ledger of 10M
-        transactions in 18 s, DuckDB's ``df()`` in 0.6 s, this in 0.1 s (bench/bench_ledger.py).
+        transactions in 18 s, DuckDB's ``df()`` in 0.6 s, this in 0.1 s (bench/bench_ledger.py). ``large``
+        (millions of rows expected): DuckDB writes the result to a temporary Parquet file first, which is then
+        read: DuckDB's own memory for the query (joins, sorts, up to its ``memory_limit``) is free again before
+        the DataFrame is built, where a streamed result holds both at once (:func:`_fetch_via_file`).
         Expressions over in-memory tables that Ibis registers on execution go through Ibis."""
         if self.backend.name != "duckdb" or _has_memtable(expr):
             return self.backend.to_pandas(expr)
         import ibis.expr.types as ir
 
-        frame = _fetch_frame(self.raw.sql(str(self.backend.compile(expr))))
+        sql = str(self.backend.compile(expr))
+        frame = _fetch_via_file(self.raw, sql) if large else _fetch_frame(self.raw.sql(sql))
         if isinstance(expr, ir.Scalar):  # as Ibis gives them: a scalar, a Series, a DataFrame
             return frame.iat[0, 0]
         if isinstance(expr, ir.Column):
@@ -406,7 +410,7 @@ def _fetch_frame(relation, rows: int = 1_000_000) -> pd.DataFrame:
     ``df()`` peaked 4.5 GB above it)."""
     import pyarrow as pa
 
-    reader = relation.fetch_record_batch(rows)
+    reader = relation.to_arrow_reader(rows)
     parts = [_arrow_to_pandas(pa.Table.from_batches([batch])) for batch in reader]
     if not parts:
         return _arrow_to_pandas(reader.schema.empty_table())
@@ -414,6 +418,30 @@ def _fetch_frame(relation, rows: int = 1_000_000) -> pd.DataFrame:
         return parts[0]
     columns = {name: pd.concat([part.pop(name) for part in parts], ignore_index=True) for name in list(parts[0])}
     return pd.DataFrame(columns, copy=False)
+
+
+def _fetch_via_file(con, sql: str) -> pd.DataFrame:
+    """The result of ``sql`` on the DuckDB connection ``con`` as pandas, through a temporary Parquet file that
+    DuckDB writes (in its row order) and Arrow reads back once the query has ended and DuckDB has released what
+    it used (a streamed result holds DuckDB's join and sort buffers while pandas builds the frame). The ledger step
+    of bench/bench_ledger.py --large, 7.6 million customers with DuckDB capped at 2 GB: the process peaked at
+    5.1 GB streamed, 3.35 GB this way. 128-bit integers (DuckDB's integer sums), which Parquet lacks, travel as
+    38-digit decimals and arrive as int64, as streamed."""
+    import tempfile
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rel = con.sql(sql)  # bound, not run: its columns and types
+    # Parquet has no 128-bit integers (DuckDB would write doubles): as decimals they come back as the stream's int64
+    cols = ", ".join(f'CAST("{c}" AS DECIMAL(38, 0)) AS "{c}"' if str(t) in ("HUGEINT", "UHUGEINT") else f'"{c}"'
+                     for c, t in zip((c.replace('"', '""') for c in rel.columns), rel.types))
+    with tempfile.TemporaryDirectory(prefix="cfresearch-result-") as folder:
+        path = Path(folder) / "result.parquet"
+        con.execute(f"COPY (SELECT {cols} FROM ({sql})) TO '{path.as_posix()}' (FORMAT parquet)")
+        frame = _arrow_to_pandas(pq.read_table(path, memory_map=False))
+    pa.default_memory_pool().release_unused()  # Arrow's allocator keeps what it freed: 1.5 GB here
+    return frame
 
 
 def _arrow_to_pandas(table) -> pd.DataFrame:

@@ -51,6 +51,9 @@ __all__ = ["CustomerLedger", "customer_ledger", "summarise_purchases"]
 _MONEY = ["revenue", "cogs", "gross_margin", "delivery_fee"]
 _TAIL = ["fixed_cost", "cost_to_serve", "net_profit"]
 _DECIMALS = 6  # money is kept to a millionth of the currency unit
+#: per-customer results of more customers than this come back from DuckDB through a Parquet file (the engine
+#: frees its memory before pandas takes the result): above the 763,432 customers of 10M lines in bench_ledger.py
+_LARGE_RESULT = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -206,6 +209,12 @@ def _tx_ibis(tx: LoadedTable, model: CostModel | None, channels: list[str]):
                                     *[f"_ch{i}" for i in range(len(channels))])
 
 
+def _large(tx: LoadedTable) -> bool:
+    """Whether per-customer results of ``tx`` are brought back through a file (:meth:`Engine.collect`'s
+    ``large``): more than :data:`_LARGE_RESULT` customers, or lines when validation did not count them."""
+    return tx.cache.get("customers", tx.n_valid) > _LARGE_RESULT
+
+
 def _main_channel(counts: list, channels: list[str]):
     """The channel of most of a customer's orders (ties: the first in alphabetical order; missing without orders
     with a channel), from the orders per channel ``counts`` (Ibis columns, in the order of ``channels``)."""
@@ -261,7 +270,7 @@ def _ledger_ibis(eng: Engine, tx: LoadedTable, acts: LoadedTable | None, custome
         n_seg = t.customer_id.count().over(group_by=seg)
         amount = ibis.cases(*[(seg == s, float(v)) for s, v in model.fixed.items()], else_=0.0)
         t = t.mutate(fixed_cost=amount / n_seg.cast("float64"))
-    return eng.collect(_pnl_ibis(t, model).order_by("customer_id"))
+    return eng.collect(_pnl_ibis(t, model).order_by("customer_id"), large=_large(tx))
 
 
 # -- the pandas reference path -------------------------------------------------------------------------------------
@@ -516,7 +525,7 @@ def _min_by():
     return min_by
 
 
-def _summary_ibis(eng: Engine, tx, end: pd.Timestamp, value: str) -> pd.DataFrame:
+def _summary_ibis(eng: Engine, tx, end: pd.Timestamp, value: str, large: bool) -> pd.DataFrame:
     import ibis
 
     s = tx.filter(~tx.returned & (tx.date <= end.date()))
@@ -527,7 +536,7 @@ def _summary_ibis(eng: Engine, tx, end: pd.Timestamp, value: str) -> pd.DataFram
     per = per.mutate(recency_days=per["last"].delta(per["first"], unit="day"),
                      t_days=ibis.date(end.date()).delta(per["first"], unit="day"))
     return eng.collect(per.select("customer_id", "days", "recency_days", "t_days", "total", "first_v")
-                       .order_by("customer_id"))
+                       .order_by("customer_id"), large=large)
 
 
 def _summary_pandas(tx: pd.DataFrame, end: pd.Timestamp, value: str) -> pd.DataFrame:
@@ -569,7 +578,7 @@ def summarise_purchases(transactions, *, end, start=None, unit: str = "W", value
     if start is not None:
         tx = tx.filter(tx.date >= pd.Timestamp(start).date())
     if eng.relational:
-        raw = _summary_ibis(eng, tx, end, value)
+        raw = _summary_ibis(eng, tx, end, value, _large(transactions))
     else:
         raw = _summary_pandas(eng.collect(tx), end, value)
     scale = 7.0 if unit == "W" else 1.0

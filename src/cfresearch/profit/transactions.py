@@ -97,8 +97,9 @@ class LoadedTable(Result):
     first_date: pd.Timestamp | None = None
     last_date: pd.Timestamp | None = None
     #: transactions only: what validation computed in the engine for the ledger, {"orders": the cached
-    #: :func:`cfresearch.profit.orders.orders_per_customer` of the valid rows} (empty when validation left rows out
-    #: after computing it, or did not run). The ledger takes it out, so that the engine frees it once used.
+    #: :func:`cfresearch.profit.orders.orders_per_customer` of the valid rows (absent when validation left rows out
+    #: after computing it, or did not run), "customers": their number}. The ledger takes the orders out, so that
+    #: the engine frees them once used.
     cache: dict = field(default_factory=dict, repr=False, compare=False)
     channels: tuple = field(default=(), repr=False)
 
@@ -358,7 +359,14 @@ def _validate(engine: Engine, source, kind: str, spec: dict, *, rename, start, e
     issues["action"] = "excluded"
     return LoadedTable(kind, table, engine, source.label, n, n - n_bad - n_more, excluded, issues, start, end,
                        _ts(counts.get("first")), _ts(counts.get("last")),
-                       {"orders": per} if per is not None and not drops else {}, channels)
+                       _cache(per, checks, drops), channels)
+
+
+def _cache(per, checks: dict, drops: list) -> dict:
+    """What the ledger may reuse: the orders per customer when no row was dropped after they were counted, and
+    their number of customers (the size of the ledger to come, an upper bound when rows were dropped)."""
+    out = {"customers": checks["customers"]} if "customers" in checks else {}
+    return out | ({"orders": per} if per is not None and not drops else {})
 
 
 def _orders_pass(engine: Engine, valid, present: dict):
@@ -369,8 +377,10 @@ def _orders_pass(engine: Engine, valid, present: dict):
     table, channels, {check: needed})."""
     channels = tuple(channels_of(engine, valid))
     per = orders_per_customer(valid, list(channels), fee="delivery_fee" in present, packed=packs_bits(engine)).cache()
-    found = engine.collect(per.aggregate(orphans=per._orphan_orders.sum(), dups=per._dup_candidates.sum())).iloc[0]
-    checks = {"orphans": bool(found["orphans"]), "duplicates": bool(found["dups"])}
+    found = engine.collect(per.aggregate(orphans=per._orphan_orders.sum(), dups=per._dup_candidates.sum(),
+                                         customers=per.count())).iloc[0]
+    checks = {"orphans": bool(found["orphans"]), "duplicates": bool(found["dups"]),
+              "customers": int(found["customers"])}
     return per, channels, checks
 
 
