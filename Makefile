@@ -52,7 +52,8 @@ test: setup browser java
 	$(BIN)/python -m pytest
 
 bench: setup
-	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@failed=""; for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || failed="$$failed $$b"; done; \
+	if [ -n "$$failed" ]; then echo "== targets missed in:$$failed"; exit 1; fi
 
 # JupyterLab on a working copy of the study notebooks in lab/ (ignored by git; same depth as notebooks/, so
 # their relative data paths hold): edit and Run All there freely, the committed notebooks stay as they are
