@@ -66,3 +66,13 @@ def test_an_empty_result_keeps_its_columns(engine):
     for large in (False, True):
         frame = engine.collect(expr, large=large)
         assert list(frame.columns) == ["x", "d"] and len(frame) == 0
+
+
+def test_the_result_file_goes_where_duckdb_spills_when_that_was_chosen(tmp_path, monkeypatch):
+    spill = tmp_path / "spill"
+    engine = get_engine("duckdb", temp_directory=str(spill))
+    seen = []
+    real = tempfile.TemporaryDirectory
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", lambda **kw: seen.append(kw.get("dir")) or real(**kw))
+    frame = engine.collect(_view(engine, "three", "SELECT range AS x FROM range(3)"), large=True)
+    assert frame["x"].tolist() == [0, 1, 2] and seen == [spill] and list(spill.iterdir()) == []
