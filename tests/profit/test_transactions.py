@@ -160,6 +160,16 @@ def test_unknown_customers_and_activities():
     assert t.to_pandas()["customer_id"].tolist() == ["c1"] and t.n_valid == 1
 
 
+def test_a_duplicated_invalid_row_is_excluded_once_for_its_problem():
+    tx = pd.concat([clean_tx(), clean_tx().iloc[[2, 4]]], ignore_index=True)  # records 7, 8 repeat 3 and 5
+    tx.loc[[2, 6], "quantity"] = -1                                            # both copies of record 3 invalid
+    t = load_transactions(tx, on_invalid="exclude")
+    assert (t.n_read, t.n_valid) == (8, 5)
+    assert dict(zip(t.excluded["kind"], t.excluded["rows"])) == {"negative quantity": 2, "duplicate line": 1}
+    assert t.issues.loc[t.issues["kind"] == "duplicate line", "row"].tolist() == [8]  # record 7 is not one
+    assert int(t.excluded["rows"].sum()) == t.n_read - t.n_valid
+
+
 def test_duplicate_customer_ids():
     with pytest.raises(DataError) as err:
         load_customers(pd.DataFrame({"customer_id": ["a", "b", "a"], "segment": ["x", "y", "z"]}))

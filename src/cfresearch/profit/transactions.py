@@ -428,9 +428,10 @@ def _row_of(source, row) -> int:
 
 
 def _table_checks(engine: Engine, t, source, kind: str, present: dict, counts, checks: dict) -> tuple[dict, list]:
-    """Checks across rows: refunds without a sale (among ``t``, the rows without row-level problems), duplicate
-    order lines and customer ids (among all rows as read); ``checks``: which of the first two to run. Returns
-    ({key: (count, examples)}, [tables of the rows (``_row``) to drop])."""
+    """Checks across rows, among ``t``, the rows without row-level problems (a row is excluded for one reason,
+    counted once): refunds without a sale, duplicate order lines and customer ids (rows compared as read);
+    ``checks``: which of the first two to run. Returns ({key: (count, examples)}, [tables of the rows (``_row``)
+    to drop])."""
     extra, drops = {}, []
     if kind == "transactions" and int(counts.get("refunds", 0) or 0) and checks["orphans"]:
         orphans = _orphan_refunds(t)
@@ -444,6 +445,7 @@ def _table_checks(engine: Engine, t, source, kind: str, present: dict, counts, c
             drops.append(orphans.select("_row"))
     if kind == "customers" or (kind == "transactions" and checks["duplicates"]):
         raw = source.table if kind == "transactions" else source.table.select("_row", present["customer_id"])
+        raw = raw.semi_join(t.select("_row"), "_row")  # an invalid row and its copies are excluded as invalid
         groups = _duplicate_groups(raw)
         got = engine.collect(groups.select("_n", "_first", "_last").order_by("_last").limit(_MAX_EXAMPLES))
         if len(got):
