@@ -96,3 +96,29 @@ def test_help_of_a_parameter_spread_over_several_lines_is_its_closing_comment(tm
     params = read_parameters(path)
     assert params["cols"].help == "the columns to use" and params["cols"].default == ["a", "b"]
     assert params["k"].help == ""
+
+
+def test_a_text_parameter_can_be_held_to_a_pattern(tmp_path, notebook_factory):
+    path = notebook_factory(tmp_path / "nb.ipynb", "T", params=(
+        'memory_limit: str | None = None  # the most memory, e.g. "2GB" [matches: \\d+(\\.\\d+)? *(%|\\w+)]\n'
+        'engine: str = "duckdb"  # where it runs [matches: duckdb|spark|sc://\\S+]\n'))
+    declared = read_parameters(path)
+    assert declared["memory_limit"].help == 'the most memory, e.g. "2GB"'
+    ok = validate(declared, from_cli={"memory_limit": "1.5 GB", "engine": "sc://spark-host:15002"})
+    assert ok == {"memory_limit": "1.5 GB", "engine": "sc://spark-host:15002"}
+    assert validate(declared, from_cli={"memory_limit": "None"}) == {"memory_limit": None}  # optional
+    with pytest.raises(ParameterError) as err:
+        validate(declared, from_cli={"memory_limit": "lots"})
+    assert str(err.value) == ("parameter 'memory_limit' must match \\d+(\\.\\d+)? *(%|\\w+); got 'lots' "
+                              '(the most memory, e.g. "2GB")')
+    with pytest.raises(ParameterError, match="'engine' must match duckdb|spark"):
+        validate(declared, from_cli={"engine": "Spark"})
+
+
+def test_a_pattern_rule_must_be_a_regular_expression_on_text(tmp_path, notebook_factory):
+    path = notebook_factory(tmp_path / "a.ipynb", "A", params='x: str = "a"  # help [matches: (unclosed]\n')
+    with pytest.raises(NotebookError, match=r"is not a regular expression"):
+        read_parameters(path)
+    path = notebook_factory(tmp_path / "b.ipynb", "B", params='n: int = 1  # help [matches: \\d+]\n')
+    with pytest.raises(NotebookError, match="only a str parameter can match a pattern"):
+        read_parameters(path)

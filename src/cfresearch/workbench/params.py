@@ -48,7 +48,8 @@ _RANGE = re.compile(rf"\s*(?:({_NUM})\s*(<=|<)\s*)?([A-Za-z_]\w*)\s*(?:(<=|<|>=|
 
 @dataclass(frozen=True)
 class Rule:
-    """A constraint from the parameters cell: a numeric range, a list of choices, or columns of a data file."""
+    """A constraint from the parameters cell: a numeric range, a list of choices, a pattern the text must match,
+    or columns of a data file."""
 
     text: str
     low: float | None = None
@@ -57,6 +58,7 @@ class Rule:
     high_inclusive: bool = False
     choices: tuple = ()
     columns_of: str = ""  # the path parameter whose file holds the columns
+    pattern: str = ""  # a regular expression the whole text must match
 
     def violation(self, value: Any) -> str:
         """Why ``value`` breaks the rule ("" when it does not); columns are checked by :func:`check_columns`."""
@@ -65,6 +67,10 @@ class Rule:
                 close = difflib.get_close_matches(str(value), [str(c) for c in self.choices], n=1)
                 return (f"must be one of {', '.join(map(str, self.choices))}; got {value!r}"
                         + (f" (did you mean {close[0]!r}?)" if close else ""))
+            return ""
+        if self.pattern:
+            if not isinstance(value, str) or not re.fullmatch(self.pattern, value):
+                return f"must match {self.pattern}; got {value!r}"
             return ""
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             too_low = self.low is not None and (value < self.low or (value == self.low and not self.low_inclusive))
@@ -86,6 +92,15 @@ def parse_rule(text: str, name: str, type_name: str, where: str) -> Rule:
             return Rule(body, choices=tuple(cast(c) for c in items))
         except ValueError:
             raise NotebookError(f"{where}: the choices of {name!r} must be {type_name} values: [{body}]") from None
+    m = re.fullmatch(r"matches:\s*(.+)", body)
+    if m:
+        if type_name != "str":
+            raise NotebookError(f"{where}: [{body}] of {name!r}: only a str parameter can match a pattern")
+        try:
+            re.compile(m.group(1).strip())
+        except re.error as exc:
+            raise NotebookError(f"{where}: [{body}] of {name!r} is not a regular expression ({exc})") from None
+        return Rule(body, pattern=m.group(1).strip())
     m = re.fullmatch(r"columns? of ([A-Za-z_]\w*)", body)
     if m:
         return Rule(body, columns_of=m.group(1))
@@ -101,7 +116,8 @@ def parse_rule(text: str, name: str, type_name: str, where: str) -> Rule:
             rule |= {"low": float(tail), "low_inclusive": tail_op == ">="}
         return Rule(body, **rule)
     raise NotebookError(f"{where}: cannot read the constraint [{body}] of {name!r}; write a range such as "
-                        f"[0 < {name} < 1] or [{name} >= 0], [one of: a, b] or [columns of data_path]")
+                        f"[0 < {name} < 1] or [{name} >= 0], [one of: a, b], [matches: a regular expression] or "
+                        "[columns of data_path]")
 
 
 @dataclass(frozen=True)
@@ -130,8 +146,9 @@ class Parameter:
             return
         for item in (value if isinstance(value, list) else [value]):
             problem = self.rule.violation(item)
-            if problem:
-                raise ParameterError(f"parameter {self.name!r} {problem}")
+            if problem:  # a pattern says little by itself: the parameter's help says what is meant
+                meant = f" ({self.help})" if self.rule.pattern and self.help else ""
+                raise ParameterError(f"parameter {self.name!r} {problem}{meant}")
 
 
 def parameters_cell(nb: nbformat.NotebookNode) -> tuple[int, str] | None:
