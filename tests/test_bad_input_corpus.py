@@ -219,11 +219,13 @@ def _ledger_cases(d: Path) -> list[Case]:
     ragged[40] += ",extra"
     case("ledger_ragged", "transactions_path", "\n".join(ragged), 1, ["ledger_ragged.csv",
          "line 41: 12 fields where the header has 11"])
-    # parameters: a value the parameters cell constrains is refused before a kernel starts (2); engine is not
-    # constrained there (it also takes a Spark Connect URL), so the notebook's load refuses it (1)
+    # parameters: a value the parameters cell constrains is refused before a kernel starts (2); engine and
+    # memory_limit by a pattern (a Spark Connect URL, a size), whose error quotes the parameter's help
     cases += [
-        Case("ledger_engine_polars", "profitability", {**base, "engine": "polars"}, 1,
-             ["engine must be one of", "got 'polars'"]),
+        Case("ledger_engine_polars", "profitability", {**base, "engine": "polars"}, 2,
+             ["parameter 'engine' must match", "got 'polars'", "(where the ledger runs: duckdb, spark, pandas"]),
+        Case("ledger_memory_limit_lots", "profitability", {**base, "memory_limit": "lots"}, 2,
+             ["parameter 'memory_limit' must match", "got 'lots'", 'e.g. "2GB"']),
         Case("ledger_policy_nonsense", "profitability", {**base, "policy": "nonsense"}, 2,
              ["parameter 'policy' must be one of", "got 'nonsense'"]),
         Case("ledger_on_invalid_nonsense", "profitability", {**base, "on_invalid": "skip"}, 2,
@@ -266,7 +268,7 @@ CASE_NAMES = ["stray_quote", "unclosed_quote", "semicolons", "cp1252", "cp1252_n
               "cost_missing_rate", "cost_unit_mismatch", "cost_rate_not_a_number", "cost_invalid_yaml",
               "ledger_broken_parquet", "ledger_empty", "ledger_header_only", "ledger_stray_quote",
               "ledger_unclosed_quote", "ledger_semicolons", "ledger_cp1252", "ledger_ragged", "ledger_engine_polars",
-              "ledger_policy_nonsense", "ledger_on_invalid_nonsense"]
+              "ledger_memory_limit_lots", "ledger_policy_nonsense", "ledger_on_invalid_nonsense"]
 
 
 @pytest.mark.parametrize("name", CASE_NAMES)
