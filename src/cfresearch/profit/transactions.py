@@ -338,10 +338,10 @@ def _validate(engine: Engine, source, kind: str, spec: dict, *, rename, start, e
     found = {k: int(counts[f"p{i}"]) for i, k in enumerate(keys) if counts[f"p{i}"]}
     examples = _row_examples(engine, t, source, flags, found) if found else []
     n, n_bad = int(counts["n"]), int(counts["bad"])
-    per, channels, checks = None, (), {"orphans": True, "duplicates": True}
+    per, channels, checks, customers = None, (), {"orphans": True, "duplicates": True}, None
     rows_ok = t.filter(~any_problem) if n_bad else t
     if kind == "transactions" and validate:
-        per, channels, checks = _orders_pass(engine, rows_ok, present)
+        per, channels, checks, customers = _orders_pass(engine, rows_ok, present)
     extra, drops = _table_checks(engine, rows_ok, source, kind, present, counts, checks) if validate else ({}, [])
     found |= {k: v for k, (v, _) in extra.items()}
     examples += [e for _, ex in extra.values() for e in ex]
@@ -359,13 +359,13 @@ def _validate(engine: Engine, source, kind: str, spec: dict, *, rename, start, e
     issues["action"] = "excluded"
     return LoadedTable(kind, table, engine, source.label, n, n - n_bad - n_more, excluded, issues, start, end,
                        _ts(counts.get("first")), _ts(counts.get("last")),
-                       _cache(per, checks, drops), channels)
+                       _cache(per, customers, drops), channels)
 
 
-def _cache(per, checks: dict, drops: list) -> dict:
+def _cache(per, customers: int | None, drops: list) -> dict:
     """What the ledger may reuse: the orders per customer when no row was dropped after they were counted, and
     their number of customers (the size of the ledger to come, an upper bound when rows were dropped)."""
-    out = {"customers": checks["customers"]} if "customers" in checks else {}
+    out = {"customers": customers} if customers is not None else {}
     return out | ({"orders": per} if per is not None and not drops else {})
 
 
@@ -374,14 +374,13 @@ def _orders_pass(engine: Engine, valid, present: dict):
     the engine, and which cross-row checks it leaves to do: the refunds' anti-join only when an order has refunds
     and no sale, the duplicate-line group-by only when an order could hold two identical lines (identical rows
     have the same row-level problems: duplicates among rows left out already change nothing). Returns (cached
-    table, channels, {check: needed})."""
+    table, channels, {check: needed}, its number of customers)."""
     channels = tuple(channels_of(engine, valid))
     per = orders_per_customer(valid, list(channels), fee="delivery_fee" in present, packed=packs_bits(engine)).cache()
     found = engine.collect(per.aggregate(orphans=per._orphan_orders.sum(), dups=per._dup_candidates.sum(),
                                          customers=per.count())).iloc[0]
-    checks = {"orphans": bool(found["orphans"]), "duplicates": bool(found["dups"]),
-              "customers": int(found["customers"])}
-    return per, channels, checks
+    checks = {"orphans": bool(found["orphans"]), "duplicates": bool(found["dups"])}
+    return per, channels, checks, int(found["customers"])
 
 
 def _more(found: dict, issues: pd.DataFrame) -> str:
